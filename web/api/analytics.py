@@ -1,0 +1,3 @@
+"""API resource: analytics (to be built)."""
+
+blp = None

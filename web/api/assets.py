@@ -1,0 +1,3 @@
+"""API resource: assets (to be built)."""
+
+blp = None

@@ -1,0 +1,3 @@
+"""API resource: events (to be built)."""
+
+blp = None

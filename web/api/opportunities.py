@@ -1,0 +1,3 @@
+"""API resource: opportunities (to be built)."""
+
+blp = None

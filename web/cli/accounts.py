@@ -1,0 +1,3 @@
+"""CLI commands: accounts (to be built)."""
+
+commands: list = []

@@ -1,0 +1,3 @@
+"""CLI commands: crm (to be built)."""
+
+commands: list = []

@@ -1,0 +1,3 @@
+"""CLI commands: learning (to be built)."""
+
+commands: list = []

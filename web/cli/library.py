@@ -1,0 +1,3 @@
+"""CLI commands: library (to be built)."""
+
+commands: list = []

@@ -1,0 +1,3 @@
+"""CLI commands: recommend (to be built)."""
+
+commands: list = []

@@ -146,7 +146,9 @@ class SentenceTransformerEmbedder:
             )
         except Exception as exc:
             raise ModelError(f"cannot load embedding model {model!r} offline: {exc}") from exc
-        getter = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        getter = getattr(self._model, "get_embedding_dimension", None)
+        if getter is None:
+            getter = self._model.get_sentence_embedding_dimension
         dim = getter()
         if dim is None:
             dim = int(self._model.encode(["probe"]).shape[1])
@@ -179,5 +181,7 @@ def load_embedder(spec: str | None = None) -> Embedder:
         try:
             return HashingEmbedder(int(spec[len(HASHING_MODEL) + 1 :]))
         except ValueError:
-            raise ModelError(f"bad hashing embedder spec {spec!r}; use baton-hashing-<dim>") from None
+            raise ModelError(
+                f"bad hashing embedder spec {spec!r}; use baton-hashing-<dim>"
+            ) from None
     return SentenceTransformerEmbedder(spec)

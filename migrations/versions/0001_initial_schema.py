@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:22:25.857881
+Create Date: 2026-11-23 12:25:52.406020
 """
 from collections.abc import Sequence
 
@@ -125,6 +125,20 @@ def upgrade() -> None:
         batch_op.create_index('ix_content_events_opp_time', ['opportunity_id', 'occurred_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_content_events_recommendation_id'), ['recommendation_id'], unique=False)
 
+    op.create_table('content_requests',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('opportunity_id', sa.String(length=200), nullable=True),
+    sa.Column('requested_by', sa.String(length=320), nullable=False),
+    sa.Column('need', sa.Text(), nullable=False),
+    sa.Column('buying_stage', sa.String(length=40), nullable=True),
+    sa.Column('persona', sa.String(length=200), nullable=True),
+    sa.Column('industry', sa.String(length=200), nullable=True),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['opportunity_id'], ['opportunities.opportunity_id'], name=op.f('fk_content_requests_opportunity_id_opportunities'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_content_requests'))
+    )
     op.create_table('passages',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('asset_id', sa.String(length=200), nullable=False),
@@ -163,6 +177,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_passages_asset_position')
 
     op.drop_table('passages')
+    op.drop_table('content_requests')
     with op.batch_alter_table('content_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_content_events_recommendation_id'))
         batch_op.drop_index('ix_content_events_opp_time')

@@ -1,3 +1,3 @@
-"""Models: learning (to be built). Add SQLAlchemy classes here; models/__init__ imports this module."""
+"""Models: learning (to be built)."""
 
 from models.base import Base  # noqa: F401

@@ -1,3 +1,3 @@
-"""Models: recommendations (to be built). Add SQLAlchemy classes here; models/__init__ imports this module."""
+"""Models: recommendations (to be built)."""
 
 from models.base import Base  # noqa: F401

@@ -1,0 +1,3 @@
+"""CLI commands: analytics (to be built)."""
+
+commands: list = []

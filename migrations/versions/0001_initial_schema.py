@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:25:52.406020
+Create Date: 2026-11-23 12:37:15.658407
 """
 from collections.abc import Sequence
 
@@ -92,6 +92,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_opportunities_owner'), ['owner'], unique=False)
         batch_op.create_index(batch_op.f('ix_opportunities_status'), ['status'], unique=False)
 
+    op.create_table('rules',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('condition', sa.JSON(), nullable=False),
+    sa.Column('action', sa.String(length=12), nullable=False),
+    sa.Column('target', sa.JSON(), nullable=False),
+    sa.Column('weight', sa.Float(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_by', sa.String(length=320), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rules')),
+    sa.UniqueConstraint('name', name=op.f('uq_rules_name'))
+    )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=320), nullable=False),
@@ -151,6 +165,44 @@ def upgrade() -> None:
     with op.batch_alter_table('passages', schema=None) as batch_op:
         batch_op.create_index('ix_passages_asset_position', ['asset_id', 'position'], unique=True)
 
+    op.create_table('recommendation_logs',
+    sa.Column('recommendation_id', sa.String(length=64), nullable=False),
+    sa.Column('opportunity_id', sa.String(length=200), nullable=False),
+    sa.Column('user', sa.String(length=320), nullable=False),
+    sa.Column('buying_stage', sa.String(length=40), nullable=True),
+    sa.Column('policy_version', sa.String(length=200), nullable=False),
+    sa.Column('served_by', sa.String(length=16), nullable=False),
+    sa.Column('seed', sa.BigInteger(), nullable=False),
+    sa.Column('candidate_count', sa.Integer(), nullable=False),
+    sa.Column('k', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['opportunity_id'], ['opportunities.opportunity_id'], name=op.f('fk_recommendation_logs_opportunity_id_opportunities'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('recommendation_id', name=op.f('pk_recommendation_logs'))
+    )
+    with op.batch_alter_table('recommendation_logs', schema=None) as batch_op:
+        batch_op.create_index('ix_recommendation_logs_opp_time', ['opportunity_id', 'created_at'], unique=False)
+
+    op.create_table('share_links',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('asset_id', sa.String(length=200), nullable=False),
+    sa.Column('opportunity_id', sa.String(length=200), nullable=False),
+    sa.Column('recommendation_id', sa.String(length=64), nullable=True),
+    sa.Column('created_by', sa.String(length=320), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(), nullable=True),
+    sa.Column('view_count', sa.Integer(), nullable=False),
+    sa.Column('first_viewed_at', sa.DateTime(), nullable=True),
+    sa.Column('last_viewed_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['asset_id'], ['assets.id'], name=op.f('fk_share_links_asset_id_assets'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['opportunity_id'], ['opportunities.opportunity_id'], name=op.f('fk_share_links_opportunity_id_opportunities'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_share_links')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_share_links_token_hash'))
+    )
+    with op.batch_alter_table('share_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_share_links_asset_id'), ['asset_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_share_links_opportunity_id'), ['opportunity_id'], unique=False)
+
     op.create_table('stage_changes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('opportunity_id', sa.String(length=200), nullable=False),
@@ -164,15 +216,44 @@ def upgrade() -> None:
     with op.batch_alter_table('stage_changes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_stage_changes_opportunity_id'), ['opportunity_id'], unique=False)
 
+    op.create_table('recommended_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('recommendation_id', sa.String(length=64), nullable=False),
+    sa.Column('rank', sa.Integer(), nullable=False),
+    sa.Column('asset_id', sa.String(length=200), nullable=False),
+    sa.Column('score', sa.Float(), nullable=False),
+    sa.Column('propensity', sa.Float(), nullable=False),
+    sa.Column('shown', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['recommendation_id'], ['recommendation_logs.recommendation_id'], name=op.f('fk_recommended_items_recommendation_id_recommendation_logs'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_recommended_items'))
+    )
+    with op.batch_alter_table('recommended_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_recommended_items_asset_id'), ['asset_id'], unique=False)
+        batch_op.create_index('ix_recommended_items_log_rank', ['recommendation_id', 'rank'], unique=True)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('recommended_items', schema=None) as batch_op:
+        batch_op.drop_index('ix_recommended_items_log_rank')
+        batch_op.drop_index(batch_op.f('ix_recommended_items_asset_id'))
+
+    op.drop_table('recommended_items')
     with op.batch_alter_table('stage_changes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_stage_changes_opportunity_id'))
 
     op.drop_table('stage_changes')
+    with op.batch_alter_table('share_links', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_share_links_opportunity_id'))
+        batch_op.drop_index(batch_op.f('ix_share_links_asset_id'))
+
+    op.drop_table('share_links')
+    with op.batch_alter_table('recommendation_logs', schema=None) as batch_op:
+        batch_op.drop_index('ix_recommendation_logs_opp_time')
+
+    op.drop_table('recommendation_logs')
     with op.batch_alter_table('passages', schema=None) as batch_op:
         batch_op.drop_index('ix_passages_asset_position')
 
@@ -185,6 +266,7 @@ def downgrade() -> None:
 
     op.drop_table('content_events')
     op.drop_table('users')
+    op.drop_table('rules')
     with op.batch_alter_table('opportunities', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_opportunities_status'))
         batch_op.drop_index(batch_op.f('ix_opportunities_owner'))

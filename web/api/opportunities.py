@@ -1,3 +1,79 @@
-"""API resource: opportunities (to be built)."""
+"""API resource: opportunities (CRM upsert and read) and their recommendations."""
 
-blp = None
+from __future__ import annotations
+
+from dataclasses import asdict, is_dataclass
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from models import Opportunity
+from web.api.common import access
+from web.api.schemas import (
+    OpportunityInSchema,
+    OpportunitySchema,
+    RecommendationListSchema,
+    RecommendationsQuerySchema,
+)
+from web.auth import principal_name, sidebar_scope_error
+from web.db import get_baton, get_session
+
+blp = Blueprint("opportunities", __name__, url_prefix="/api/v1/opportunities",
+                description="CRM deals: upsert from a CRM webhook, read with the stuck flag, "
+                            "and ask what to send next.")
+
+
+def _crm():
+    from web.services import crm
+
+    return crm
+
+
+def _with_stuck(opp: Opportunity) -> dict:
+    data = {name: getattr(opp, name) for name in OpportunitySchema().fields if name != "stuck"}
+    status = _crm().stuck_status(get_baton(), get_session(), opp)
+    data["stuck"] = asdict(status) if is_dataclass(status) else status
+    return data
+
+
+def _get(opportunity_id: str) -> Opportunity:
+    return _crm().get_opportunity(get_session(), opportunity_id)
+
+
+@blp.route("/<opportunity_id>")
+class OpportunityResource(MethodView):
+    @access(blp, "rep")
+    @blp.response(200, OpportunitySchema)
+    def get(self, opportunity_id: str):
+        """Return a deal with its buying stage and stuck flag."""
+        return _with_stuck(_get(opportunity_id))
+
+    @access(blp, "rep")
+    @blp.arguments(OpportunityInSchema)
+    @blp.response(200, OpportunitySchema, description="updated")
+    @blp.alt_response(201, schema=OpportunitySchema, description="created", success=True)
+    def put(self, data: dict, opportunity_id: str):
+        """Create or update a deal from the CRM; a stage change is appended to its history.
+
+        Needs `rep` or higher: CRM integrations usually run with a rep-level key.
+        """
+        opp, created = _crm().upsert_opportunity(get_baton(), get_session(), opportunity_id,
+                                                 data)
+        return _with_stuck(opp), 201 if created else 200
+
+
+@blp.route("/<opportunity_id>/recommendations")
+class Recommendations(MethodView):
+    @access(blp, "rep", sidebar=True)
+    @blp.arguments(RecommendationsQuerySchema, location="query")
+    @blp.response(200, RecommendationListSchema)
+    def get(self, query: dict, opportunity_id: str):
+        """Return the ranked assets to send now, with scores and reasons (logged)."""
+        denied = sidebar_scope_error([opportunity_id])
+        if denied is not None:
+            return denied
+        from web.services.recommendations import recommend
+
+        result = recommend(get_baton(), get_session(), opportunity_id, k=query["k"],
+                           user=principal_name())
+        return result.to_dict()

@@ -1,11 +1,60 @@
-"""The compact HTML panel a CRM embeds for one opportunity (to be built)."""
+"""The compact HTML panel a CRM embeds (iframe) for one opportunity, opened by a sidebar token.
+
+The token (``POST /api/v1/sidebar-tokens``) is in the URL because an iframe on the CRM's domain
+has no Baton cookie; the panel's buttons send it as a bearer token, so they need no CSRF token.
+Framing is allowed only for ``BATON_FRAME_ANCESTORS`` (CSP in ``web.security``).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from dataclasses import asdict, is_dataclass
+
+from flask import Blueprint, Flask, render_template, request
+
+from models import Opportunity
+from web.auth import verify_sidebar_token
+from web.db import get_baton, get_session
 
 bp = Blueprint("sidebar", __name__, url_prefix="/sidebar")
+DEFAULT_K = 5
+MAX_K = 10
+
+
+def _stuck(opp: Opportunity) -> dict | None:
+    try:
+        from web.services.crm import stuck_status
+    except ImportError:
+        return None
+    status = stuck_status(get_baton(), get_session(), opp)
+    return asdict(status) if is_dataclass(status) else status
+
+
+def _no_store(response, status: int = 200):
+    response = (response, status, {"Cache-Control": "no-store"})
+    return response
+
+
+@bp.get("/<opportunity_id>")
+def panel(opportunity_id: str):
+    """Show the deal's stuck flag and what to send now, with share and feedback buttons."""
+    token = request.args.get("token", "")
+    claims = verify_sidebar_token(token)
+    if claims is None or claims["o"] != opportunity_id:
+        return _no_store(render_template("sidebar/denied.html"), 401)
+    opp = get_session().get(Opportunity, opportunity_id)
+    if opp is None:
+        return _no_store(render_template("sidebar/denied.html", missing=True), 404)
+    k = request.args.get("k", type=int) or DEFAULT_K
+    from web.services.recommendations import recommend
+
+    result = recommend(get_baton(), get_session(), opportunity_id, k=max(1, min(k, MAX_K)),
+                       user=str(claims.get("u") or "sidebar"))
+    return _no_store(render_template("sidebar/panel.html", opp=opp, stuck=_stuck(opp),
+                                     result=result, token=token))
 
 
 def init_app(app: Flask) -> None:
+    from web.sidebar import links
+
     app.register_blueprint(bp)
+    app.register_blueprint(links.bp)

@@ -1,0 +1,162 @@
+"""The library as arrays for ranking: vectors, passages, stages, types and tag indexes.
+
+Built once per library version (the application caches it) and reused by every request, so a
+request does only vectorised work: matrix-vector products and boolean masks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from recommender.errors import ValidationError
+
+TAG_DIMENSIONS = ("personas", "industries", "products")
+
+
+def as_list(values) -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, str):
+        return [values] if values else []
+    return [str(v) for v in values]
+
+
+class Candidates:
+    """The library as arrays, built once per library version and reused by every request.
+
+    Parameters
+    ----------
+    asset_ids : sequence of str, shape (n,)
+    vectors : ndarray, shape (n, d)
+        Unit asset vectors.
+    stages, types : sequence of str, shape (n,)
+        Buying stage and asset type of each asset.
+    passage_vectors : ndarray, shape (m, d), optional
+        Unit passage vectors; ``passage_asset`` (m,) gives each passage's asset index.
+    passage_texts : sequence of str, shape (m,), optional
+    stage_confidence : ndarray, shape (n,), optional
+        Confidence of the stage tag (1 for marketer-given tags).
+    personas, industries, products : sequence of list of str, shape (n,), optional
+    recommendable : ndarray of bool, shape (n,), optional
+        False for expired or archived assets.
+    """
+
+    def __init__(self, asset_ids, vectors, stages, types, passage_vectors=None,
+                 passage_asset=None, passage_texts=None, stage_confidence=None,
+                 personas=None, industries=None, products=None, recommendable=None):
+        self.asset_ids = np.asarray(list(asset_ids), dtype=object)
+        n = len(self.asset_ids)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[0] != n:
+            raise ValidationError(f"vectors must have shape ({n}, d), got {vectors.shape}")
+        self.vectors = vectors
+        self.stages = np.asarray([str(s) if s is not None else "" for s in stages], dtype=object)
+        self.types = np.asarray([str(t) if t is not None else "" for t in types], dtype=object)
+        if len(self.stages) != n or len(self.types) != n:
+            raise ValidationError("stages and types must have one entry per asset")
+        conf = np.ones(n) if stage_confidence is None else np.asarray(
+            [1.0 if c is None else float(c) for c in stage_confidence], dtype=np.float64)
+        self.stage_confidence = np.clip(conf, 0.0, 1.0)
+        self.recommendable = (np.ones(n, dtype=bool) if recommendable is None
+                              else np.asarray(recommendable, dtype=bool))
+        self.tags: dict[str, list[list[str]]] = {}
+        for name, values in zip(TAG_DIMENSIONS, (personas, industries, products), strict=True):
+            lists = [[] for _ in range(n)] if values is None else [as_list(v) for v in values]
+            if len(lists) != n:
+                raise ValidationError(f"{name} must have one entry per asset")
+            self.tags[name] = lists
+        self._tag_index = {
+            name: _tag_index(lists, n) for name, lists in self.tags.items()
+        }
+        self.index_of = {asset_id: i for i, asset_id in enumerate(self.asset_ids)}
+        self._stage_positions: dict[tuple, np.ndarray] = {}
+        type_names = sorted(set(self.types))
+        codes = {t: i for i, t in enumerate(type_names)}
+        self.type_codes = np.asarray([codes[t] for t in self.types], dtype=np.int64)
+        self.n_types = len(type_names)
+        self._init_passages(passage_vectors, passage_asset, passage_texts)
+
+    def _init_passages(self, passage_vectors, passage_asset, passage_texts) -> None:
+        n = len(self.asset_ids)
+        d = self.vectors.shape[1] if n else 0
+        if passage_vectors is None or passage_asset is None or len(passage_asset) == 0:
+            self.passage_vectors = np.zeros((0, d), dtype=np.float32)
+            self.passage_asset = np.zeros(0, dtype=np.int64)
+            self.passage_texts: Sequence[str] = []
+        else:
+            pa = np.asarray(passage_asset, dtype=np.int64)
+            pv = np.asarray(passage_vectors, dtype=np.float32)
+            texts = list(passage_texts) if passage_texts is not None else [""] * len(pa)
+            if np.any(np.diff(pa) < 0):  # group passages by asset so reduceat works
+                order = np.argsort(pa, kind="stable")
+                pa, pv, texts = pa[order], pv[order], [texts[i] for i in order]
+            self.passage_vectors, self.passage_asset, self.passage_texts = pv, pa, texts
+        has = np.zeros(n, dtype=bool)
+        has[self.passage_asset] = True
+        self.has_passages = has
+        self._group_assets = np.unique(self.passage_asset)
+        self._group_starts = np.searchsorted(self.passage_asset, self._group_assets)
+        self._group_ends = np.append(self._group_starts[1:], len(self.passage_asset))
+
+    def __len__(self) -> int:
+        return len(self.asset_ids)
+
+    def tag_mask(self, dimension: str, values: Sequence[str]) -> np.ndarray:
+        """Return (n,) bool: assets listing any of ``values`` (any case) in ``dimension``."""
+        index = self._tag_index[dimension]
+        mask = np.zeros(len(self), dtype=bool)
+        for value in values:
+            hit = index["values"].get(str(value).casefold())
+            if hit is not None:
+                mask[hit] = True
+        return mask
+
+    def stage_positions(self, buying_stages: Sequence[str]) -> np.ndarray:
+        """Return (n,) int: each asset's stage position in ``buying_stages`` (-10 if absent)."""
+        key = tuple(buying_stages)
+        cached = self._stage_positions.get(key)
+        if cached is None:
+            order = {name: i for i, name in enumerate(key)}
+            cached = np.asarray([order.get(s, -10) for s in self.stages], dtype=np.int64)
+            self._stage_positions[key] = cached
+        return cached
+
+    def has_tags(self, dimension: str) -> np.ndarray:
+        """Return (n,) bool: assets with at least one tag in ``dimension``."""
+        return self._tag_index[dimension]["any"]
+
+    def semantic(self, vector: np.ndarray | None) -> np.ndarray:
+        """Return (n,) max cosine of ``vector`` with each asset's passages (or its vector)."""
+        n = len(self)
+        if vector is None or n == 0:
+            return np.zeros(n)
+        v = np.asarray(vector, dtype=np.float32).ravel()
+        out = (self.vectors @ v).astype(np.float64)
+        if len(self.passage_asset):
+            sims = self.passage_vectors @ v
+            out[self._group_assets] = np.maximum.reduceat(sims, self._group_starts)
+        return np.clip(out, 0.0, None)
+
+    def best_passage(self, i: int, vector: np.ndarray | None) -> tuple[str, float]:
+        """Return the passage of asset ``i`` closest to ``vector`` and its cosine."""
+        if vector is None or not self.has_passages[i]:
+            return "", 0.0
+        g = int(np.searchsorted(self._group_assets, i))
+        start, end = self._group_starts[g], self._group_ends[g]
+        sims = self.passage_vectors[start:end] @ np.asarray(vector, dtype=np.float32).ravel()
+        j = int(np.argmax(sims))
+        return str(self.passage_texts[start + j]), float(sims[j])
+
+
+def _tag_index(lists: list[list[str]], n: int) -> dict:
+    by_value: dict[str, list[int]] = {}
+    any_mask = np.zeros(n, dtype=bool)
+    for i, values in enumerate(lists):
+        if values:
+            any_mask[i] = True
+        for value in values:
+            by_value.setdefault(value.casefold(), []).append(i)
+    return {"values": {k: np.asarray(v, dtype=np.int64) for k, v in by_value.items()},
+            "any": any_mask}

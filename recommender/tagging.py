@@ -1,0 +1,304 @@
+"""Inferring an asset's buying stage (and type, personas, industries) with a confidence.
+
+Two ways, chosen by evidence:
+
+* **Zero-shot** (always available): the best cosine of the asset vector with the label's
+  description phrases from the stage config, plus a prior from the asset type (how close the
+  type's own description is to each stage's phrases), turned into probabilities by a softmax
+  with a temperature. The confidence of a tag is its probability.
+* **Supervised**, once enough marketer-labelled assets exist (``min_labelled`` in all, at least
+  ``min_per_class`` of every class): a scikit-learn ``LogisticRegression`` (and a cosine kNN) on
+  the embedding plus a one-hot of the asset type. ``LabelTagger`` cross-validates each candidate,
+  scores the zero-shot on the same labelled assets (it learns nothing from them, so that score is
+  already out-of-sample), and keeps the best (``chosen_``, ``cv_accuracy_``).
+
+Personas and industries are multi-label: every term whose probability is at least ``relative``
+times the best one is kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.utils.validation import check_is_fitted
+
+ZERO_SHOT = "zero-shot"
+
+
+def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
+    """Row-wise softmax of ``scores / temperature``; (n, c) in, (n, c) out, rows sum to 1."""
+    z = np.asarray(scores, dtype=np.float64) / float(temperature)
+    z -= z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def describe(label: str, description: str) -> str:
+    """Return the text embedded as a label's prototype: its label and description."""
+    return f"{label}. {description}".strip() if description else label
+
+
+def description_phrases(label: str, description: str) -> list[str]:
+    """Return the prototype texts of a label: its whole description, then each phrase of it.
+
+    Stage descriptions list many kinds of content ("case studies, ROI calculators, ..."); an
+    asset matches one of them, not their average, so each phrase gets its own vector.
+    """
+    phrases = [p.strip() for p in re.split(r"[.;:,]", description or "") if len(p.strip()) > 3]
+    return [describe(label, description)] + [p for p in phrases if p != label]
+
+
+def type_stage_affinity(type_vectors: np.ndarray, stage_prototypes: np.ndarray,
+                        prototype_class: np.ndarray, n_stages: int) -> np.ndarray:
+    """Best cosine of each type description with each stage's prototypes, shape (t, c).
+
+    Used as the zero-shot's prior from the asset type (``extra_scores``): the stage config
+    says which kinds of content belong to which stage.
+    """
+    cos = np.asarray(type_vectors, dtype=np.float32) @ np.asarray(stage_prototypes).T
+    owner = np.asarray(prototype_class)
+    return np.stack([cos[:, owner == c].max(axis=1) for c in range(n_stages)], axis=1)
+
+
+def type_features(vectors: np.ndarray, types: Sequence[str | None],
+                  type_names: Sequence[str], weight: float = 0.5) -> np.ndarray:
+    """Append a one-hot of the asset type to the embeddings.
+
+    Parameters
+    ----------
+    vectors : ndarray of shape (n, d)
+    types : sequence of n type names (None or unknown → all zeros)
+    type_names : the vocabulary, in column order
+    weight : value of the hot column (the embedding rows have unit norm)
+
+    Returns
+    -------
+    ndarray of shape (n, d + len(type_names)), float32
+    """
+    vectors = np.asarray(vectors, dtype=np.float32)
+    hot = np.zeros((vectors.shape[0], len(type_names)), dtype=np.float32)
+    column = {name: i for i, name in enumerate(type_names)}
+    for row, name in enumerate(types):
+        if name in column:
+            hot[row, column[name]] = weight
+    return np.hstack([vectors, hot])
+
+
+class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
+    """Classify by cosine to label description vectors; probabilities by softmax.
+
+    A class may have several prototype rows (e.g. one per phrase of its description): its
+    score is the best cosine among them. Extra feature columns (e.g. a one-hot asset type) can
+    add a per-class prior: ``score += X[:, d:d+e] @ extra_scores``.
+
+    Parameters
+    ----------
+    prototypes : array-like of shape (p, d)
+        Description vectors. Only the first ``d`` columns of ``X`` are compared with them.
+    classes : sequence of c labels
+    temperature : float
+        Softmax temperature; smaller is more confident.
+    prototype_class : array-like of int, shape (p,), optional
+        The class index of each prototype row; None means row i is class i (p == c).
+    extra_scores : array-like of shape (e, c), optional
+        Scores added per class for the e columns that follow the embedding in ``X``.
+    """
+
+    def __init__(self, prototypes=None, classes=None, temperature: float = 0.05,
+                 prototype_class=None, extra_scores=None):
+        self.prototypes = prototypes
+        self.classes = classes
+        self.temperature = temperature
+        self.prototype_class = prototype_class
+        self.extra_scores = extra_scores
+
+    def fit(self, X, y=None):
+        """Store the normalised prototypes; ``y`` is ignored (nothing is learnt)."""
+        prototypes = np.asarray(self.prototypes, dtype=np.float32)
+        n_classes = len(self.classes)
+        owner = np.arange(n_classes) if self.prototype_class is None else np.asarray(
+            self.prototype_class, dtype=np.int64)
+        if prototypes.ndim != 2 or owner.shape != (prototypes.shape[0],) or (
+                owner.size and (owner.min() < 0 or owner.max() >= n_classes)):
+            raise ValueError("prototypes must be (p, d) with a class index for every row")
+        if set(owner.tolist()) != set(range(n_classes)):
+            raise ValueError("every class needs at least one prototype")
+        if self.temperature <= 0:
+            raise ValueError(f"temperature must be positive, not {self.temperature}")
+        norms = np.linalg.norm(prototypes, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        self.prototypes_ = prototypes / norms
+        self.prototype_class_ = owner
+        self.extra_scores_ = None if self.extra_scores is None else np.asarray(
+            self.extra_scores, dtype=np.float32).reshape(-1, n_classes)
+        self.classes_ = np.asarray(self.classes)
+        self.n_features_in_ = np.asarray(X).shape[1]
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        """Best cosine per class (plus the extra-column prior), shape (n, c)."""
+        check_is_fitted(self, "prototypes_")
+        X = np.asarray(X, dtype=np.float32)
+        d = self.prototypes_.shape[1]
+        if X.ndim != 2 or X.shape[1] < d:
+            raise ValueError(f"X must have at least {d} columns, got shape {X.shape}")
+        emb = X[:, :d]
+        norms = np.linalg.norm(emb, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        cos = (emb / norms) @ self.prototypes_.T
+        scores = np.full((X.shape[0], len(self.classes_)), -np.inf, dtype=np.float32)
+        for c in range(len(self.classes_)):
+            scores[:, c] = cos[:, self.prototype_class_ == c].max(axis=1)
+        if self.extra_scores_ is not None:
+            e = self.extra_scores_.shape[0]
+            if X.shape[1] >= d + e:
+                scores += X[:, d:d + e] @ self.extra_scores_
+        return scores
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Softmax of the scores / temperature, shape (n, c)."""
+        return softmax(self.decision_function(X), self.temperature)
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+
+
+def _candidates(random_state: int) -> dict[str, BaseEstimator]:
+    return {
+        "logistic": LogisticRegression(C=10.0, max_iter=5000, random_state=random_state),
+        "knn": KNeighborsClassifier(n_neighbors=5, metric="cosine", weights="distance"),
+    }
+
+
+class LabelTagger(ClassifierMixin, BaseEstimator):
+    """Pick the best of zero-shot and supervised classifiers by cross-validated accuracy.
+
+    Parameters
+    ----------
+    prototypes, classes, temperature, prototype_class, extra_scores
+        The zero-shot's parameters (see ``ZeroShotClassifier``).
+    min_labelled : int
+        Labelled examples needed before a supervised classifier is considered.
+    min_per_class : int
+        ... and at least this many of every class.
+    cv : int
+        Folds of the stratified cross-validation.
+    candidates : tuple of str
+        Supervised candidates: ``logistic``, ``knn``.
+    random_state : int
+
+    Attributes
+    ----------
+    chosen_ : str
+        ``zero-shot``, ``logistic`` or ``knn``.
+    cv_accuracy_ : dict of str to float
+        Accuracy of each candidate evaluated (cross-validated for the supervised ones).
+    n_labelled_ : int
+    estimator_ : the fitted winner
+    classes_ : ndarray
+    """
+
+    def __init__(self, prototypes=None, classes=None, temperature: float = 0.05,
+                 prototype_class=None, extra_scores=None,
+                 min_labelled: int = 30, min_per_class: int = 5, cv: int = 5,
+                 candidates: tuple[str, ...] = ("logistic", "knn"), random_state: int = 0):
+        self.prototypes = prototypes
+        self.classes = classes
+        self.temperature = temperature
+        self.prototype_class = prototype_class
+        self.extra_scores = extra_scores
+        self.min_labelled = min_labelled
+        self.min_per_class = min_per_class
+        self.cv = cv
+        self.candidates = candidates
+        self.random_state = random_state
+
+    def fit(self, X, y=None):
+        """Evaluate zero-shot and (with enough labels) supervised candidates; keep the best."""
+        X = np.asarray(X, dtype=np.float32)
+        zero = ZeroShotClassifier(self.prototypes, self.classes, self.temperature,
+                                  self.prototype_class, self.extra_scores).fit(X)
+        self.estimator_ = zero
+        self.chosen_ = ZERO_SHOT
+        self.cv_accuracy_: dict[str, float] = {}
+        labels = np.asarray([] if y is None else y)
+        self.n_labelled_ = int(labels.shape[0])
+        if self.n_labelled_:
+            if labels.shape[0] != X.shape[0]:
+                raise ValueError(f"X has {X.shape[0]} rows but y has {labels.shape[0]}")
+            unknown = sorted(set(labels.tolist()) - set(np.asarray(self.classes).tolist()))
+            if unknown:
+                raise ValueError(f"labels {unknown} are not among the classes")
+            self.cv_accuracy_[ZERO_SHOT] = float(np.mean(zero.predict(X) == labels))
+        counts = Counter(labels.tolist())
+        enough = self.n_labelled_ >= self.min_labelled and all(
+            counts.get(c, 0) >= self.min_per_class for c in np.asarray(self.classes).tolist()
+        )
+        if enough:
+            folds = StratifiedKFold(n_splits=max(2, min(self.cv, min(counts.values()))),
+                                    shuffle=True, random_state=self.random_state)
+            pool = _candidates(self.random_state)
+            best = self.cv_accuracy_[ZERO_SHOT]
+            for name in self.candidates:
+                if name not in pool:
+                    raise ValueError(f"unknown candidate {name!r}; known: {', '.join(pool)}")
+                score = float(np.mean(cross_val_score(clone(pool[name]), X, labels, cv=folds)))
+                self.cv_accuracy_[name] = score
+                if score > best:
+                    best, self.chosen_ = score, name
+            if self.chosen_ != ZERO_SHOT:
+                self.estimator_ = clone(pool[self.chosen_]).fit(X, labels)
+        self.classes_ = np.asarray(self.estimator_.classes_)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities (n, c), columns in ``classes_`` order."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict_proba(np.asarray(X, dtype=np.float32))
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def tag(self, X) -> tuple[list[str], np.ndarray]:
+        """Return the best label of each row and its probability (the confidence), (n,)."""
+        proba = self.predict_proba(X)
+        best = np.argmax(proba, axis=1)
+        return [str(c) for c in self.classes_[best]], proba[np.arange(len(best)), best]
+
+
+def infer_terms(vectors: np.ndarray, prototypes: np.ndarray, names: Sequence[str],
+                temperature: float = 0.05, relative: float = 0.6,
+                max_terms: int = 3) -> list[list[str]]:
+    """Multi-label zero-shot: the terms whose probability is ≥ ``relative`` × the best.
+
+    Parameters
+    ----------
+    vectors : ndarray (n, d) unit asset vectors
+    prototypes : ndarray (c, d) term description vectors
+    names : c term names
+    temperature, relative : float
+    max_terms : int
+        At most this many terms per asset, best first.
+
+    Returns
+    -------
+    list of n lists of term names
+    """
+    if len(names) == 0 or len(vectors) == 0:
+        return [[] for _ in range(len(vectors))]
+    proba = ZeroShotClassifier(prototypes, list(names), temperature).fit(
+        vectors).predict_proba(vectors)
+    out = []
+    for row in proba:
+        order = np.argsort(-row, kind="stable")
+        keep = [names[i] for i in order[:max_terms] if row[i] >= relative * row[order[0]]]
+        out.append(keep)
+    return out

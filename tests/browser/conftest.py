@@ -1,0 +1,149 @@
+"""Browser tests: the real app on a loopback port, driven by Debian's Chromium via Playwright.
+
+Never ``playwright install``: the browser is ``/usr/bin/chromium`` (``apt-get install
+chromium``). Every test saves a screenshot into tests/browser/screenshots/ when it fails.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from recommender.embedding import HashingEmbedder
+from tests.web import ui_support
+from web import create_app
+from web.config import Settings
+from web.runtime import Baton
+
+CHROMIUM = Path("/usr/bin/chromium")
+CONTENT_LIBRARY = Path(__file__).resolve().parents[2] / "content_library"
+HERE = Path(__file__).resolve().parent
+SCREENSHOTS = HERE / "screenshots"
+AXE = HERE / "vendor" / "axe.min.js"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def pytest_collection_modifyitems(config, items):
+    reason = None
+    if not CHROMIUM.exists():
+        reason = f"browser tests skipped: {CHROMIUM} is missing (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            reason = "browser tests skipped: the playwright package is not installed"
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+            if reason:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+def build_site(root: Path) -> dict:
+    """Create a database with users, a small library and a CRM history; return app config."""
+    config = {"instance_path": str(root / "instance"),
+              "database_url": f"sqlite:///{root / 'baton.db'}",
+              "embedding_model": "baton-hashing", "secret_key": "browser-test-secret"}
+    baton = Baton(Settings(**config), embedder=HashingEmbedder())
+    baton.init_database()
+    ui_support.add_users(baton)
+    ui_support.add_library(baton)
+    ui_support.add_deals(baton)
+    if CONTENT_LIBRARY.is_dir():
+        from web.services.library import ingest_paths
+
+        report = ingest_paths(baton, [CONTENT_LIBRARY])
+        assert report.ok, report.summary()
+    baton.close()
+    return config
+
+
+class LiveServer:
+    """The real app served by werkzeug in a thread on a free loopback port."""
+
+    def __init__(self, config: dict):
+        from werkzeug.serving import make_server
+
+        self.app = create_app(config, embedder=HashingEmbedder())
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def baton(self) -> Baton:
+        return self.app.extensions["baton"]
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+        self.baton.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    server = LiveServer(build_site(tmp_path_factory.mktemp("site")))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, request, live_server):
+    # bypass_csp lets axe-core be injected; the app's own pages never need it.
+    context = browser.new_context(base_url=live_server.url, bypass_csp=True,
+                                  accept_downloads=True, locale="en-GB",
+                                  timezone_id="Europe/Paris")
+    context.set_default_timeout(15000)
+    # Assets link to example.com; nothing may leave the machine, so answer those locally.
+    context.route("https://example.com/**", lambda route: route.fulfill(
+        status=200, content_type="text/html", body="<title>asset</title><p>the asset</p>"))
+    page = context.new_page()
+    yield page
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def sign_in(page, role: str) -> None:
+    """Sign in through the form, as a person would."""
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(ui_support.EMAILS[role])
+    page.get_by_label("Password").fill(ui_support.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def sign_out(page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/login")
+
+
+def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
+    """Run axe-core in the page; return the violations of the given impacts."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document)")
+    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
+             "nodes": [n["target"] for n in v["nodes"]][:5]}
+            for v in result["violations"] if v["impact"] in impacts]

@@ -1,0 +1,121 @@
+"""Chart geometry for the server-rendered SVGs: the influence forest plot and the gaps heatmap."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from recommender.domain import StageConfig
+
+PLOT_WIDTH = 420
+ROW_HEIGHT = 26
+MARGIN = 30
+
+
+def _num(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def forest_plot(rows: list[dict]) -> dict:
+    """Return the forest plot's geometry: one point and interval per row, a zero line, ticks."""
+    values = [v for r in rows for v in (_num(r.get("lower")), _num(r.get("upper")),
+                                         _num(r.get("effect"))) if v is not None]
+    low, high = min(values + [0.0]), max(values + [0.0])
+    if high - low < 1e-9:
+        low, high = low - 0.1, high + 0.1
+    pad = (high - low) * 0.05
+    low, high = low - pad, high + pad
+    inner = PLOT_WIDTH - 2 * MARGIN
+
+    def x(value: float) -> float:
+        return round(MARGIN + (value - low) / (high - low) * inner, 1)
+
+    points = []
+    for i, row in enumerate(rows):
+        effect, lower, upper = (_num(row.get(k)) for k in ("effect", "lower", "upper"))
+        points.append({
+            "y": MARGIN + i * ROW_HEIGHT + ROW_HEIGHT / 2,
+            "x": x(effect) if effect is not None else None,
+            "x1": x(lower) if lower is not None else None,
+            "x2": x(upper) if upper is not None else None,
+            "verdict": (row.get("verdict") or "").replace(" ", "-"),
+            "label": f"{row.get('title') or row.get('asset_id')} ({row.get('buying_stage')}): "
+                     f"effect {effect if effect is not None else 'n/a'}",
+        })
+    step = _tick_step(high - low)
+    start = int(low / step) - 1
+    ticks = [t * step for t in range(start, start + 40)
+             if low <= t * step <= high][:12]
+    return {"width": PLOT_WIDTH, "height": 2 * MARGIN + max(1, len(rows)) * ROW_HEIGHT,
+            "zero_x": x(0.0), "points": points, "top": MARGIN,
+            "bottom": MARGIN + max(1, len(rows)) * ROW_HEIGHT,
+            "ticks": [{"x": x(t), "label": f"{t:+.2f}".replace("+0.00", "0")} for t in ticks]}
+
+
+def _tick_step(span: float) -> float:
+    for step in (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0):
+        if span / step <= 8:
+            return step
+    return 10.0
+
+
+def _field(cell: Any, *names: str, default: Any = None) -> Any:
+    for name in names:
+        value = cell.get(name) if isinstance(cell, dict) else getattr(cell, name, None)
+        if value is not None:
+            return value
+    return default
+
+
+def heatmap(cells: list, stages: StageConfig, industry: str = "") -> dict:
+    """Return a buying stage × persona grid of gap cells, for one industry or across all.
+
+    Across industries a cell shows the most assets any industry has, the most helping assets,
+    the open requests summed, and how many industries have a gap there.
+    """
+    personas = [t.name for t in stages.personas]
+    labels = {t.name: t.label for t in stages.personas}
+    grid: dict[tuple[str, str], dict] = {}
+    for cell in cells:
+        cell_industry = _field(cell, "industry", default="") or ""
+        if industry and cell_industry not in (industry, ""):
+            continue
+        stage = _field(cell, "buying_stage", default="")
+        persona = _field(cell, "persona", default="") or ""
+        if persona not in labels:
+            personas.append(persona)
+            labels[persona] = persona or "any persona"
+        slot = grid.setdefault((stage, persona), {"assets": 0, "helps": 0, "requests": 0,
+                                                  "gaps": 0, "cells": 0, "no_asset": 0,
+                                                  "reasons": []})
+        status = _field(cell, "status", default="")
+        slot["assets"] = max(slot["assets"], int(_field(cell, "asset_count", default=0)))
+        slot["helps"] = max(slot["helps"], int(_field(cell, "helping_count", default=0)))
+        slot["requests"] += int(_field(cell, "open_requests", default=0))
+        slot["cells"] += 1
+        slot["gaps"] += int(bool(_field(cell, "is_gap", default=False)))
+        slot["no_asset"] += int(status == "no asset")
+        reason = _field(cell, "explanation", default="")
+        if reason and len(slot["reasons"]) < 3 and reason not in slot["reasons"]:
+            slot["reasons"].append(reason)
+    rows = []
+    for stage in stages.buying_stages:
+        row = []
+        for persona in personas:
+            slot = grid.get((stage.name, persona))
+            if slot is None:
+                row.append({"persona": persona, "assets": 0, "helps": 0, "requests": 0,
+                            "gaps": 0, "cells": 0, "reasons": [], "level": -1})
+                continue
+            if slot["no_asset"] == slot["cells"]:
+                level = 0
+            elif slot["gaps"]:
+                level = 1
+            else:
+                level = 2
+            row.append({"persona": persona, **slot, "level": level})
+        rows.append({"stage": stage.name, "label": stage.label, "cells": row})
+    return {"personas": [(p, labels[p]) for p in personas], "rows": rows,
+            "empty": not cells}

@@ -1,0 +1,151 @@
+"""Admin settings: stage mapping, rules, users, API keys, embedding model, last training run."""
+
+from __future__ import annotations
+
+import json
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from recommender.domain import ROLES
+from recommender.errors import BatonError, ValidationError
+from web.db import get_baton, get_session
+from web.services import accounts, ui_queries
+from web.services.ui_queries import optional_service
+from web.ui import bp, forms
+from web.ui.auth import current_user, login_required
+
+
+@bp.get("/settings")
+@login_required("admin")
+def settings():
+    """Show the stage mapping, the embedding model in use and the last training run."""
+    baton = get_baton()
+    run = ui_queries.last_training_run(baton, get_session())
+    return render_template("ui/settings.html", stages=baton.stages,
+                           model_name=baton.settings.embedding_model, run=run,
+                           run_fields=_fields(run))
+
+
+def _fields(run) -> list[tuple[str, object]]:
+    if run is None:
+        return []
+    columns = getattr(getattr(run, "__table__", None), "columns", [])
+    return [(c.name, getattr(run, c.name)) for c in columns]
+
+
+def _rules(name: str):
+    fn = optional_service("rules", name)
+    if fn is None:
+        abort(404, description="rules are not installed yet")
+    return fn
+
+
+@bp.route("/settings/rules", methods=["GET", "POST"])
+@login_required("admin")
+def rules():
+    """List, add and remove marketer rules."""
+    baton, session = get_baton(), get_session()
+    error = None
+    if request.method == "POST":
+        try:
+            raw = forms.text("rule", 10000)
+            try:
+                data = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise ValidationError(f"rule: not valid JSON ({exc.msg} at line {exc.lineno}, "
+                                      f"column {exc.colno})") from None
+            _rules("create_rule")(baton, session, data, user=current_user().email)
+        except BatonError as exc:
+            session.rollback()
+            error = str(exc)
+        else:
+            flash("Rule added.", "ok")
+            return redirect(url_for("ui.rules"))
+    listed = _rules("list_rules")(baton, session)
+    page, per_page = forms.paging(25)
+    start = (page - 1) * per_page
+    results = ui_queries.Page(listed[start:start + per_page], page, per_page, len(listed))
+    return render_template("ui/rules.html", results=results, error=error,
+                           draft=request.form.get("rule", "")), (422 if error else 200)
+
+
+@bp.post("/settings/rules/<int:rule_id>/delete")
+@login_required("admin")
+def delete_rule(rule_id: int):
+    """Delete a rule."""
+    _rules("delete_rule")(get_baton(), get_session(), rule_id)
+    flash("Rule deleted.", "ok")
+    return redirect(url_for("ui.rules"))
+
+
+@bp.post("/settings/rules/<int:rule_id>/toggle")
+@login_required("admin")
+def toggle_rule(rule_id: int):
+    """Switch a rule on or off."""
+    active = forms.text("active", 5) == "1"
+    _rules("update_rule")(get_baton(), get_session(), rule_id, {"active": active})
+    flash("Rule switched on." if active else "Rule switched off.", "ok")
+    return redirect(url_for("ui.rules"))
+
+
+@bp.route("/settings/users", methods=["GET", "POST"])
+@login_required("admin")
+def users():
+    """List users and add one."""
+    session = get_session()
+    error = None
+    if request.method == "POST":
+        try:
+            accounts.create_user(session, forms.text("email", 320), forms.text("role", 12),
+                                 request.form.get("password", ""))
+        except BatonError as exc:
+            session.rollback()
+            error = str(exc)
+        else:
+            flash("User added.", "ok")
+            return redirect(url_for("ui.users"))
+    page, per_page = forms.paging(25)
+    return render_template("ui/users.html", results=ui_queries.users_page(session, page,
+                                                                         per_page),
+                           roles=ROLES, error=error), (422 if error else 200)
+
+
+@bp.post("/settings/users/<int:user_id>/active")
+@login_required("admin")
+def user_active(user_id: int):
+    """Activate or deactivate a user."""
+    if user_id == current_user().id:
+        abort(400, description="you cannot deactivate yourself")
+    active = forms.text("active", 5) == "1"
+    ui_queries.set_user_active(get_session(), user_id, active)
+    flash("User activated." if active else "User deactivated.", "ok")
+    return redirect(url_for("ui.users"))
+
+
+@bp.route("/settings/api-keys", methods=["GET", "POST"])
+@login_required("admin")
+def api_keys():
+    """List API keys and create one (its key is shown once)."""
+    session = get_session()
+    new_key, error = None, None
+    if request.method == "POST":
+        try:
+            new_key, _row = accounts.create_api_key(session, forms.text("role", 12),
+                                                    label=forms.text("label", 200))
+        except BatonError as exc:
+            session.rollback()
+            error = str(exc)
+    page, per_page = forms.paging(25)
+    response = render_template("ui/api_keys.html", results=ui_queries.api_keys_page(
+        session, page, per_page), roles=ROLES, new_key=new_key, error=error)
+    return response, (422 if error else 200), {"Cache-Control": "no-store"}
+
+
+@bp.post("/settings/api-keys/<int:key_id>/revoke")
+@login_required("admin")
+def revoke_key(key_id: int):
+    """Revoke an API key at once."""
+    if not accounts.revoke_api_key(get_session(), key_id):
+        abort(404, description=f"unknown API key {key_id}")
+    flash("Key revoked.", "ok")
+    return redirect(url_for("ui.api_keys"))

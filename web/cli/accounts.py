@@ -62,4 +62,20 @@ def user_create(email: str, role: str, password: str | None, password_stdin: boo
     click.echo(f"created user {created.email} ({created.role})")
 
 
+@user.command("set-password")
+@click.argument("email")
+@click.option("--password", help="The new password (prefer --password-stdin).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def user_set_password(email: str, password: str | None, password_stdin: bool) -> None:
+    """Set a user's password."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.UsageError("give --password or --password-stdin")
+    baton = get_baton()
+    with baton.session() as session:
+        changed = accounts.set_password(session, email, password)
+    click.echo(f"password set for {changed.email}")
+
+
 commands = [api_key, user]

@@ -96,3 +96,15 @@ def authenticate_user(session: Session, email: str, password: str) -> User | Non
         check_password_hash(generate_password_hash("x"), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
+
+
+def set_password(session: Session, email: str, password: str) -> User:
+    """Set a user's password (e.g. after a restore, which never carries password hashes)."""
+    if len(password) < 8:
+        raise ValidationError("password must have at least 8 characters")
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise ValidationError(f"no user {email!r}")
+    user.password_hash = generate_password_hash(password)
+    session.commit()
+    return user

@@ -26,6 +26,7 @@ ALLOWED_KEYS: tuple[str, ...] = (
     "id", "title", "type", "stage", "personas", "industries", "products", "url", "expires",
     "owner", "review_by",
 )
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 
 
@@ -136,7 +137,7 @@ def default_id(path: Path, root: Path) -> str:
 def parse_yaml_mapping(text: str, source: str) -> dict[str, Any]:
     """Parse a YAML mapping; not-YAML or not-a-mapping raises ``MetadataError``."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_LOADER)  # noqa: S506  a safe loader, C when available
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

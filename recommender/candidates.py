@@ -96,6 +96,7 @@ class Candidates:
         has = np.zeros(n, dtype=bool)
         has[self.passage_asset] = True
         self.has_passages = has
+        self._no_passages = np.flatnonzero(~has)
         self._group_assets = np.unique(self.passage_asset)
         self._group_starts = np.searchsorted(self.passage_asset, self._group_assets)
         self._group_ends = np.append(self._group_starts[1:], len(self.passage_asset))
@@ -133,7 +134,9 @@ class Candidates:
         if vector is None or n == 0:
             return np.zeros(n)
         v = np.asarray(vector, dtype=np.float32).ravel()
-        out = (self.vectors @ v).astype(np.float64)
+        out = np.zeros(n)
+        if len(self._no_passages):  # assets without passages: their own vector
+            out[self._no_passages] = self.vectors[self._no_passages] @ v
         if len(self.passage_asset):
             sims = self.passage_vectors @ v
             out[self._group_assets] = np.maximum.reduceat(sims, self._group_starts)

@@ -144,14 +144,16 @@ def iter_csv(
                 continue
             line = previous + 1
             previous = reader.line_num
-            if not cells or not any(c.strip() for c in cells):
+            joined = "".join(cells)
+            if not joined or joined.isspace():
                 continue
             if skip is not None and skip(cells):
                 continue
-            bad = _bad_byte(cells, header)
-            if bad:
-                yield RowError(name, line, bad)
-                continue
+            if not joined.isascii():
+                bad = _bad_byte(cells, header)
+                if bad:
+                    yield RowError(name, line, bad)
+                    continue
             if len(cells) != width:
                 # Trailing empty cells beyond the header are harmless (spreadsheet exports).
                 if len(cells) > width and not any(c.strip() for c in cells[width:]):
@@ -182,6 +184,8 @@ def parse_datetime(value: str | None, column: str) -> datetime | None:
     if not text:
         return None
     try:
+        if text[-1] == "Z":  # the common UTC form: skip the timezone round trip
+            return datetime.fromisoformat(text[:-1])
         return utc_naive(datetime.fromisoformat(text))
     except ValueError:
         pass

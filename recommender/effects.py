@@ -39,7 +39,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -49,9 +49,9 @@ from threadpoolctl import threadpool_limits
 from recommender.episodes import ADVANCED, EXITED, Episodes
 from recommender.errors import ModelError, NotFittedError, UnknownStageError, ValidationError
 from recommender.hazard import fit_logistic, make_design, p_advance, visit_features
+from recommender.shrinkage import shrink
 
 ARTIFACT_FORMAT = "baton-effects/1"
-TAU_FLOOR = 0.02  # smallest between-asset sd (probability units) the shrinkage assumes
 
 
 @dataclass
@@ -78,12 +78,6 @@ class EffectEstimate:
     prior_sd: float = 0.0
     log_odds: float | None = None  # weekly advance-hazard coefficient
     asset_type: str | None = None
-
-
-@dataclass
-class _StageFit:
-    p0: float
-    tau: dict[str, float] = field(default_factory=dict)
 
 
 class ContentEffectModel:
@@ -153,23 +147,23 @@ class ContentEffectModel:
         tagged = dict(asset_stages or {})
         z = float(stats.norm.ppf(0.5 + self.level / 2))
         stages = ep.stage_names
-        fits: dict[str, _StageFit] = {}
+        p0: dict[str, float] = {}
         raw: dict[str, dict] = {}
         # The matrices are small: BLAS threads only fight each other (and other processes).
         with threadpool_limits(1):
             for s, stage in enumerate(stages):
                 raw[stage] = self._fit_stage(ep, s, rng)
-            fits[stage] = _StageFit(p0=raw[stage]["p0"])
+                p0[stage] = raw[stage]["p0"]
         # Baseline P(win | advanced past stage s): product of later stages' advance probability.
         win_after = {}
         for s, stage in enumerate(stages):
-            later = [fits[x].p0 for x in stages[s + 1:]]
+            later = [p0[x] for x in stages[s + 1:]]
             win_after[stage] = float(np.prod(later)) if later else 1.0
         effects: list[EffectEstimate] = []
         priors: dict[str, dict[str, list[float]]] = {}
         for stage in stages:
             cells = raw[stage]["cells"]
-            priors[stage] = self._shrink(cells, types, tagged, stage)
+            priors[stage] = shrink(cells, types, tagged, stage, self.min_support)
             for c in cells:
                 ww = win_after[stage]
                 effects.append(EffectEstimate(
@@ -185,9 +179,10 @@ class ContentEffectModel:
         self.priors_ = priors
         self.asset_types_ = types
         self.stage_names_ = list(stages)
-        self.baseline_ = {st: fits[st].p0 for st in stages}
+        self.baseline_ = dict(p0)
         self.n_visits_ = ep.n_visits
         self.summary_ = dict(ep.summary(), z=z)
+        self.meta_: dict = {}
         self._index()
         return self
 
@@ -299,74 +294,6 @@ class ContentEffectModel:
         naive = [float(w / n) if n > 0 else None for w, n in zip(w_used, n_used, strict=True)]
         unused = [float(w / n) if n > 0 else None for w, n in zip(w_un, n_un, strict=True)]
         return naive, unused
-
-    # ------------------------------------------------------------------ shrinkage
-    @staticmethod
-    def _pool(x: np.ndarray, se: np.ndarray) -> tuple[float, float, float]:
-        """DerSimonian-Laird pooled mean, between-asset sd and the variance of that mean."""
-        if x.size == 0:
-            return 0.0, 0.05, 0.0
-        w = 1.0 / np.square(se)
-        mu_fe = float((w * x).sum() / w.sum())
-        tau2 = float(np.var(x)) if x.size < 3 else max(0.0, (
-            float((w * np.square(x - mu_fe)).sum()) - (x.size - 1))
-            / (w.sum() - np.square(w).sum() / w.sum()))
-        tau = max(np.sqrt(tau2), TAU_FLOOR)
-        wr = 1.0 / (np.square(se) + tau ** 2)
-        return float((wr * x).sum() / wr.sum()), float(tau), float(1.0 / wr.sum())
-
-    def _shrink(self, cells: list[dict], types: dict, tagged: dict, stage: str) -> dict:
-        """Normal-normal shrinkage of each cell; returns the stage's cold-start priors."""
-        main = [c for c in cells if c["segment"] is None]
-        ok = [c for c in main if c["raw"] is not None and c["support"] >= self.min_support
-              and c["se"] > 0]
-
-        def nat(c: dict) -> str:
-            tag = tagged.get(c["asset_id"])
-            return "untagged" if tag is None else ("native" if tag == stage else "other")
-
-        x_all = np.array([c["raw"] for c in ok])
-        se_all = np.array([c["se"] for c in ok])
-        pooled = self._pool(x_all, se_all)
-        level = {}
-        for key in ("native", "other", "untagged"):
-            sel = [i for i, c in enumerate(ok) if nat(c) == key]
-            level[key] = self._pool(x_all[sel], se_all[sel]) if len(sel) >= 3 else pooled
-
-        def group_prior(members: list[int], mu: float, tau: float, var_mu: float):
-            """Prior (mean, sd) from a type group pooled towards its level's mean."""
-            if not members:
-                return mu, float(np.sqrt(tau ** 2 + var_mu))
-            w = 1.0 / (np.square(se_all[members]) + tau ** 2)
-            prec = w.sum() + 1 / (tau ** 2 + var_mu)
-            m = ((w * x_all[members]).sum() + mu / (tau ** 2 + var_mu)) / prec
-            return float(m), float(np.sqrt(tau ** 2 + 1 / prec))
-
-        ok_ids = [c["asset_id"] for c in ok]
-        for c in main:
-            t = types.get(c["asset_id"])
-            members = [i for i, o in enumerate(ok) if t is not None
-                       and types.get(o["asset_id"]) == t and nat(o) == nat(c)
-                       and ok_ids[i] != c["asset_id"]]  # leave-one-out
-            m, sd = group_prior(members, *level[nat(c)])
-            c["prior_mean"], c["prior_sd"] = m, sd
-            if c in ok:
-                prec = 1 / sd ** 2 + 1 / c["se"] ** 2
-                c["mean"] = (m / sd ** 2 + c["raw"] / c["se"] ** 2) / prec
-                c["sd"] = float(np.sqrt(1 / prec))
-            else:
-                c["mean"], c["sd"] = m, sd
-        for c in cells:
-            if c["segment"] is not None:
-                c["mean"], c["sd"] = c["raw"], c["se"]
-                c["prior_mean"], c["prior_sd"] = c["raw"], c["se"]
-        priors = {"*": list(group_prior([], *pooled))}
-        for key, lev in level.items():
-            priors[f"*{key}"] = list(group_prior([], *lev))
-        for t in sorted({types[c["asset_id"]] for c in ok if c["asset_id"] in types}):
-            members = [i for i, o in enumerate(ok) if types.get(o["asset_id"]) == t]
-            priors[t] = list(group_prior(members, *pooled))
-        return priors
 
     # ------------------------------------------------------------------ serving
     def _index(self) -> None:

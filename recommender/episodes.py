@@ -22,14 +22,16 @@ sorts and ``searchsorted``: a million events take seconds.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 from scipy import sparse
 
-from recommender.domain import StageConfig
+from recommender.domain import StageConfig, utc_naive
 from recommender.errors import ValidationError
 
 CENSORED, ADVANCED, EXITED = 0, 1, 2
@@ -119,12 +121,22 @@ def _columns(data: Any, names: Sequence[str], what: str) -> dict[str, np.ndarray
 
 
 def _days(values: np.ndarray, epoch: np.datetime64, what: str) -> np.ndarray:
-    """Float days since ``epoch``; None/empty become NaN. Accepts datetimes or ISO strings."""
-    vals = np.where(np.equal(values, None) | (values == ""), np.datetime64("NaT"), values)
+    """Float days since ``epoch``; None/empty become NaN. Accepts datetimes or ISO strings.
+
+    Aware values (``+02:00``, ``Z``) are converted to naive UTC, Baton's stored form.
+    """
+    vals = np.array([None if v is None or v == "" else v for v in values], dtype=object)
     try:
-        stamps = np.asarray(vals, dtype="datetime64[s]")
-    except (ValueError, TypeError) as exc:
-        raise ValidationError(f"{what}: unreadable timestamp ({exc})") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            stamps = np.asarray(vals, dtype="datetime64[s]")
+    except (ValueError, TypeError, DeprecationWarning, UserWarning):
+        try:
+            stamps = np.array([None if v is None else np.datetime64(utc_naive(
+                v if isinstance(v, datetime) else datetime.fromisoformat(str(v))), "s")
+                for v in vals], dtype="datetime64[s]")
+        except (ValueError, TypeError) as exc:
+            raise ValidationError(f"{what}: unreadable timestamp ({exc})") from None
     out = (stamps - epoch).astype("timedelta64[s]").astype(float) / 86400.0
     out[np.isnat(stamps)] = np.nan
     return out

@@ -184,12 +184,16 @@ class ThompsonPolicy:
                     chosen = thompson(rng.standard_normal(len(pool)))
                     n_explore = int(rng.binomial(slots, self.exploration))
                     kept = pool[chosen[chosen >= 0][: slots - n_explore]]
-                    left = np.setdiff1d(rest_idx, kept, assume_unique=True)
+                    left_mask = rest.copy()
+                    left_mask[kept] = False
+                    left = np.flatnonzero(left_mask)
                     filled = rng.choice(left, size=min(n_explore, len(left)), replace=False)
                     picks = np.concatenate([kept, filled]).astype(np.int64)
                     explored = np.r_[np.zeros(len(kept), bool), np.ones(len(filled), bool)]
                 batch = thompson(rng.standard_normal((self.n_draws, len(pool))))
-                prop_all[rest_idx] += self._mixture(batch, pool, rest_idx, slots, n)[rest_idx]
+                outside, in_pool = self._mixture(batch, pool, big_n, slots)
+                prop_all[rest_idx] = outside
+                prop_all[pool] = in_pool
 
         indices = np.concatenate([inc, picks]).astype(np.int64)
         explored_all = np.r_[np.zeros(len(inc), bool), explored]
@@ -201,9 +205,13 @@ class ThompsonPolicy:
                           served_by, seed, self.version, int(eligible.sum()), breakdown,
                           prop_all)
 
-    def _mixture(self, batch: np.ndarray, pool: np.ndarray, rest_idx: np.ndarray, slots: int,
-                 n: int) -> np.ndarray:
-        """Exact ε / holdout mixture over Monte-Carlo prefix inclusion probabilities q_t."""
+    def _mixture(self, batch: np.ndarray, pool: np.ndarray, big_n: int,
+                 slots: int) -> tuple[float, np.ndarray]:
+        """Exact ε / holdout mixture over Monte-Carlo prefix inclusion probabilities q_t.
+
+        Returns the propensity of every eligible asset outside the pool (q = 0: one number)
+        and the (P,) propensities of the pool.
+        """
         draws, p = batch.shape[0], len(pool)
         position = np.full((draws, p), slots, dtype=np.int64)
         rows = np.repeat(np.arange(draws), slots)
@@ -211,16 +219,17 @@ class ThompsonPolicy:
         ok = cols >= 0
         position[rows[ok], cols[ok]] = np.tile(np.arange(slots), draws)[ok]
         hist = np.stack([(position == t).sum(axis=0) for t in range(slots)], axis=1)
-        q_pool = np.concatenate([np.zeros((p, 1)), np.cumsum(hist, axis=1) / draws], axis=1)
-        q = np.zeros((n, slots + 1))
-        q[pool] = q_pool  # q[:, t] = P(in first t Thompson picks); 0 outside the pool
-        big_n = len(rest_idx)
+        # q[:, t] = P(in the first t Thompson picks), t = 0..slots
+        q = np.concatenate([np.zeros((p, 1)), np.cumsum(hist, axis=1) / draws], axis=1)
         e = np.arange(slots + 1)
         eps = self.exploration
         weights_e = np.asarray([math.comb(slots, j) * eps**j * (1 - eps) ** (slots - j)
-                                for j in range(slots + 1)])
+                                for j in e])
         taken = slots - e
         fill = np.divide(e, big_n - taken, out=np.zeros(slots + 1), where=(big_n - taken) > 0)
-        q_taken = q[:, taken]  # (n, slots+1)
-        ts = ((q_taken + (1.0 - q_taken) * fill) * weights_e).sum(axis=1)
-        return self.holdout * slots / big_n + (1.0 - self.holdout) * ts
+        q_taken = q[:, taken]  # (P, slots+1)
+        uniform = self.holdout * slots / big_n
+        in_pool = uniform + (1.0 - self.holdout) * (
+            (q_taken + (1.0 - q_taken) * fill) * weights_e).sum(axis=1)
+        outside = uniform + (1.0 - self.holdout) * float((fill * weights_e).sum())
+        return outside, in_pool

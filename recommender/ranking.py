@@ -48,7 +48,7 @@ class RankingWeights:
     diversity: float = 0.5
     max_per_type: int = 2
     evidence_sd: float = 0.04  # a posterior sd at or above this means "not enough evidence yet"
-    quote_threshold: float = 0.15  # semantic match worth quoting in the reasons
+    quote_threshold: float = 0.2  # semantic match worth quoting in the reasons
 
 
 DEFAULT_WEIGHTS = RankingWeights()

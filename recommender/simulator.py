@@ -39,15 +39,19 @@ visits for segment effects). ``log_odds`` carries the weekly ``tau`` as well.
 
 from __future__ import annotations
 
-import csv
-import json
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 
 from recommender.errors import ValidationError
+from recommender.simulator_io import (  # noqa: F401  (re-exported: the simulator's public API)
+    EVENT_COLUMNS,
+    HISTORY_COLUMNS,
+    OPPORTUNITY_COLUMNS,
+    World,
+    make_rows,
+    write_world,
+)
 
 STAGES = ("awareness", "consideration", "decision")
 PIPELINE = {
@@ -72,20 +76,6 @@ DEFAULT_END = datetime(2026, 6, 30, 12, 0, 0)
 STAGE_BASE = {"awareness": -1.6, "consideration": -2.0, "decision": -1.8}
 LOSS_BASE = {"awareness": -2.6, "consideration": -2.9, "decision": -2.7}
 HORIZON_WEEKS = 104
-
-
-@dataclass
-class World:
-    """A simulated world: assets, the three ``baton`` CSV tables as row dicts, and the truth."""
-
-    seed: int
-    end: datetime
-    assets: list[dict]
-    opportunities: list[dict]
-    stage_history: list[dict]
-    events: list[dict]
-    truth: dict
-    reps: dict[str, float] = field(default_factory=dict)
 
 
 def _week_shape(k: np.ndarray) -> np.ndarray:
@@ -264,9 +254,11 @@ def simulate_world(seed: int, n_opportunities: int = 4000, assets: list[dict] | 
             prop = (1 - epsilon) * p_top + epsilon * k / cand.size
             rec_t = t0[sel] + 7.0 * week[sel] + rng.uniform(0, 1, sel.size)
             names = np.array(PIPELINE[STAGES[bb]], dtype=object)[sub[sel]]
+            shown = rec_t < now_days
             for col in range(k):
                 aj = cand[picks[:, col]]
-                ev.append((sel, aj, "recommended", rec_t, prop[picks[:, col]], names))
+                ev.append((sel[shown], aj[shown], "recommended", rec_t[shown],
+                           prop[picks[:, col]][shown], names[shown]))
             rec = np.zeros((sel.size, n_assets), dtype=bool)
             rec[np.arange(sel.size)[:, None], cand[picks]] = True
             # 2. shares
@@ -325,8 +317,10 @@ def simulate_world(seed: int, n_opportunities: int = 4000, assets: list[dict] | 
         week[idx] += 1
     _add_followups(rng, assets, ev, status, closed, now_days, a_stage, tau)
     truth = _truth(assets, entries, skill, z_amt, ind_eff, per_eff, ind, per, tau, seg_bump)
-    rows = _rows(assets, rep_names, rep, ind, per, amount, created, stage, sub, entered,
-                 status, closed, history, ev, start)
+    current = [PIPELINE[STAGES[stage[i]]][sub[i]] if status[i] == "open" else
+               ("Closed Won" if status[i] == "won" else "Closed Lost") for i in range(n)]
+    rows = make_rows(assets, rep_names, rep, np.array(INDUSTRIES)[ind], np.array(PERSONAS)[per],
+                     amount, created, current, entered, status, closed, history, ev, start)
     opps, history_rows, event_rows = rows
     return World(seed=seed, end=end, assets=assets, opportunities=opps,
                  stage_history=history_rows, events=event_rows, truth=truth,
@@ -401,107 +395,3 @@ def _truth(assets, entries, skill, z_amt, ind_eff, per_eff, ind, per, tau, seg_b
     return {"estimand": "difference in P(advance out of the buying stage within the visit), "
                         "asset shared at the visit's start vs never",
             "stages": list(STAGES), "assets": out}
-
-
-def _iso(start: datetime, days: np.ndarray) -> np.ndarray:
-    secs = np.round(np.asarray(days, dtype=float) * 86400.0).astype("int64")
-    stamps = np.datetime64(start, "s") + secs.astype("timedelta64[s]")
-    return np.datetime_as_string(stamps, unit="s")
-
-
-def _rows(assets, rep_names, rep, ind, per, amount, created, stage, sub, entered, status,
-          closed, history, ev, start):
-    n = len(rep)
-    oid = np.array([f"SIM-{i:06d}" for i in range(n)], dtype=object)
-    created_s, entered_s = _iso(start, created), _iso(start, entered)
-    closed_s = _iso(start, np.nan_to_num(closed))
-    opps = []
-    for i in range(n):
-        if status[i] == "open":
-            current = PIPELINE[STAGES[stage[i]]][sub[i]]
-        else:
-            current = "Closed Won" if status[i] == "won" else "Closed Lost"
-        opps.append({
-            "opportunity_id": oid[i], "name": f"{INDUSTRIES[ind[i]].title()} deal {i}",
-            "account": f"Account {i % max(1, n // 2):05d}", "industry": INDUSTRIES[ind[i]],
-            "persona": PERSONAS[per[i]], "amount": f"{amount[i]:.0f}",
-            "owner": rep_names[rep[i]], "created_at": created_s[i], "stage": current,
-            "stage_entered_at": entered_s[i], "status": status[i],
-            "closed_at": closed_s[i] if status[i] != "open" else "",
-            "notes": f"{PERSONAS[per[i]]} buyer in {INDUSTRIES[ind[i]]}",
-        })
-    history.sort(key=lambda h: (h[0], h[3]))
-    h_times = _iso(start, np.array([h[3] for h in history])) if history else []
-    history_rows = [{"opportunity_id": oid[h[0]], "from_stage": h[1], "to_stage": h[2],
-                     "changed_at": h_times[i]} for i, h in enumerate(history)]
-    ids = np.array([a["id"] for a in assets], dtype=object)
-    events = []
-    for opp, aj, kind, t, prop, names in ev:
-        if len(opp) == 0:
-            continue
-        times = _iso(start, t)
-        props = [""] * len(opp) if prop is None else [f"{p:.6f}" for p in prop]
-        users = np.array(rep_names, dtype=object)[rep[opp]]
-        for i in range(len(opp)):
-            events.append({"opportunity_id": oid[opp[i]], "asset_id": ids[aj[i]],
-                           "event_type": kind, "stage": names[i], "occurred_at": times[i],
-                           "user": users[i], "propensity": props[i]})
-    events.sort(key=lambda e: (e["occurred_at"], e["opportunity_id"]))
-    for i, e in enumerate(events):
-        e["event_id"] = f"ev-{i:08d}"
-    return opps, history_rows, events
-
-
-OPPORTUNITY_COLUMNS = ["opportunity_id", "name", "account", "industry", "persona", "amount",
-                       "owner", "created_at", "stage", "stage_entered_at", "status", "closed_at",
-                       "notes"]
-HISTORY_COLUMNS = ["opportunity_id", "from_stage", "to_stage", "changed_at"]
-EVENT_COLUMNS = ["event_id", "opportunity_id", "asset_id", "event_type", "stage", "occurred_at",
-                 "user", "propensity"]
-
-
-def _asset_markdown(asset: dict) -> str:
-    lines = ["---", f"id: {asset['id']}", f"title: {json.dumps(asset['title'])}",
-             f"type: {asset['type']}", f"stage: {asset['stage']}",
-             f"personas: [{', '.join(asset.get('personas', []))}]",
-             f"industries: [{', '.join(asset.get('industries', []))}]",
-             f"url: https://example.com/content/{asset['id']}", "---", ""]
-    kind = asset["type"].replace("_", " ")
-    who = " and ".join(asset.get("personas", [])) or "buyers"
-    where = " and ".join(asset.get("industries", [])) or "every industry"
-    lines += [f"# {asset['title']}", "",
-              f"This {kind} is written for {who} in {where}. It covers "
-              f"{asset['title'].split(':')[-1].strip()} at the {asset['stage']} stage of the "
-              f"buying journey, with examples and figures specific to {asset['id']}.", ""]
-    return "\n".join(lines)
-
-
-def write_world(world: World, out_dir: str | Path, content: bool = True) -> Path:
-    """Write the world as a content folder, the three ``baton`` CSVs and ``truth.json``.
-
-    Parameters
-    ----------
-    world : World
-    out_dir : str or Path
-        Created when missing. Receives ``content/*.md``, ``opportunities.csv``,
-        ``stage_history.csv``, ``content_events.csv`` and ``truth.json``.
-    content : bool
-        Write the Markdown assets (skip when the assets come from an existing library).
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    if content:
-        (out / "content").mkdir(exist_ok=True)
-        for asset in world.assets:
-            (out / "content" / f"{asset['id']}.md").write_text(_asset_markdown(asset), "utf-8")
-    for name, cols, rows in (("opportunities.csv", OPPORTUNITY_COLUMNS, world.opportunities),
-                             ("stage_history.csv", HISTORY_COLUMNS, world.stage_history),
-                             ("content_events.csv", EVENT_COLUMNS, world.events)):
-        with open(out / name, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(rows)
-    truth = dict(world.truth, seed=world.seed, end=world.end.isoformat(),
-                 n_opportunities=len(world.opportunities))
-    (out / "truth.json").write_text(json.dumps(truth, indent=1), "utf-8")
-    return out

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -15,6 +16,24 @@ from recommender.errors import ConfigError
 
 def _default_instance_path() -> str:
     return str(Path.cwd() / "instance")
+
+
+def _instance_secret(folder: Path) -> str:
+    """Return the development secret kept in ``folder/.secret_key`` (created 0600 once)."""
+    path = folder / ".secret_key"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another worker is writing it right now
+            key = path.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.01)
+        raise ConfigError(f"{path} is empty; delete it or set BATON_SECRET_KEY") from None
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
 
 
 @dataclass
@@ -85,8 +104,9 @@ class Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{Path(self.instance_path) / 'baton.db'}"
         if not self.secret_key:
-            # Development only: a per-process key (sessions do not survive a restart).
-            self.secret_key = secrets.token_hex(32)
+            # Development only: one key per instance folder, so every gunicorn worker signs
+            # sessions and sidebar tokens alike (a per-process key broke them across workers).
+            self.secret_key = _instance_secret(Path(self.instance_path))
 
     @property
     def max_file_bytes(self) -> int:

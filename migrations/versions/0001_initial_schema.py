@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:37:15.658407
+Create Date: 2026-11-23 12:53:32.638605
 """
 from collections.abc import Sequence
 
@@ -106,6 +106,22 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rules')),
     sa.UniqueConstraint('name', name=op.f('uq_rules_name'))
     )
+    op.create_table('training_runs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('started_at', sa.DateTime(), nullable=False),
+    sa.Column('finished_at', sa.DateTime(), nullable=True),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('artifact_path', sa.String(length=2000), nullable=True),
+    sa.Column('model_version', sa.String(length=64), nullable=True),
+    sa.Column('data_fingerprint', sa.JSON(), nullable=False),
+    sa.Column('code_version', sa.String(length=200), nullable=False),
+    sa.Column('figures', sa.JSON(), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_training_runs'))
+    )
+    with op.batch_alter_table('training_runs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_training_runs_status'), ['status'], unique=False)
+
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=320), nullable=False),
@@ -266,6 +282,10 @@ def downgrade() -> None:
 
     op.drop_table('content_events')
     op.drop_table('users')
+    with op.batch_alter_table('training_runs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_training_runs_status'))
+
+    op.drop_table('training_runs')
     op.drop_table('rules')
     with op.batch_alter_table('opportunities', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_opportunities_status'))

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from recommender.analytics import (
     HELPS,
@@ -239,3 +241,11 @@ def test_review_markdown_and_csv():
     untrained = review_markdown(ReviewInput(stages=STAGES, influence=[], gaps=[],
                                             model_trained=False))
     assert "Model not trained" in untrained
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text())
+def test_csv_safe_never_leaves_a_formula_start(text):
+    safe = csv_safe(text)
+    assert not safe.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert safe.lstrip("'") == text.lstrip("'") or safe == "'" + text

@@ -339,5 +339,8 @@ def test_plan_import_by_header_and_name(tmp_path):
     explicit = plan_import([tmp_path / "notes.csv", tmp_path / "nope.csv"], "baton")
     assert [e.reason for e in explicit.errors][0].startswith("not a recognised baton")
     assert explicit.errors[1].reason == "no such file or directory"
+    # Content events are Baton's own file, accepted beside any CRM's export.
+    sf = plan_import([tmp_path / "content_events.csv"], "salesforce")
+    assert [p.name for p in sf.files["events"]] == ["content_events.csv"] and not sf.errors
     with pytest.raises(ValidationError, match="unknown CRM format"):
         plan_import([tmp_path], "pipedrive")

@@ -11,9 +11,11 @@ from recommender.tagging import (
     ZERO_SHOT,
     LabelTagger,
     ZeroShotClassifier,
+    description_phrases,
     infer_terms,
     softmax,
     type_features,
+    type_stage_affinity,
 )
 
 CLASSES = ["awareness", "consideration", "decision"]
@@ -130,3 +132,31 @@ def test_infer_terms_relative_threshold():
     assert infer_terms(np.vstack([both, one]), protos, names, temperature=0.05,
                        relative=0.5) == [["cfo", "cio"], ["cfo"]]
     assert infer_terms(np.zeros((1, 4)), protos, [], 0.05) == [[]]
+
+
+def test_several_prototypes_per_class_take_the_best():
+    protos = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=np.float32)
+    model = ZeroShotClassifier(protos, ["a", "b"], prototype_class=[0, 1, 0]).fit(np.eye(3))
+    assert model.predict(np.eye(3)).tolist() == ["a", "b", "a"]
+    with pytest.raises(ValueError, match="at least one prototype"):
+        ZeroShotClassifier(protos, ["a", "b", "c"], prototype_class=[0, 1, 0]).fit(np.eye(3))
+
+
+def test_extra_columns_add_a_type_prior():
+    protos = np.eye(2, 3, dtype=np.float32)
+    x = _unit([[1.0, 0.9, 0.0]])  # content leans to class 0
+    prior = np.array([[0.0, 0.5]], dtype=np.float32)  # the one type favours class 1
+    model = ZeroShotClassifier(protos, ["a", "b"], extra_scores=prior).fit(x)
+    assert model.predict(x).tolist() == ["a"]
+    with_type = np.hstack([x, [[1.0]]])
+    assert model.predict(with_type).tolist() == ["b"]
+
+
+def test_description_phrases_and_type_affinity():
+    phrases = description_phrases("Decision", "Closing content: pricing sheets, proposals.")
+    assert phrases == ["Decision. Closing content: pricing sheets, proposals.",
+                       "Closing content", "pricing sheets", "proposals"]
+    stage_protos = np.array([[1, 0], [0, 1], [0.6, 0.8]], dtype=np.float32)
+    affinity = type_stage_affinity(np.array([[0, 1]], np.float32), stage_protos,
+                                   np.array([0, 1, 0]), 2)
+    np.testing.assert_allclose(affinity, [[0.8, 1.0]])

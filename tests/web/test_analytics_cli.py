@@ -90,3 +90,15 @@ def test_review_export_writes_markdown_and_csv(runner, world, trained, tmp_path)
     assert markdown.startswith("# Content review — 2026 Q1") and "### What worked" in markdown
     rows = list(csv.DictReader(io.StringIO((out / "content-review.csv").read_text("utf-8"))))
     assert {r["section"] for r in rows} == {"influence", "gap"}
+
+
+def test_commands_work_on_an_empty_database(runner, baton, monkeypatch, tmp_path):
+    monkeypatch.setattr(analytics, "current_model", lambda baton: None)
+    assert "no assets to report" in runner.invoke(main, ["influence"]).output
+    gaps = json.loads(runner.invoke(main, ["gaps", "--json"]).output)
+    assert gaps["model_trained"] is False
+    assert {c["status"] for c in gaps["cells"]} == {"no asset"}
+    assert runner.invoke(main, ["funnel"]).exit_code == 0
+    res = runner.invoke(main, ["review-export", str(tmp_path / "r")])
+    assert res.exit_code == 0 and "Model not trained" in (tmp_path / "r" /
+                                                          "content-review.md").read_text()

@@ -171,3 +171,23 @@ def test_influence_on_any_database(any_db_url, tmp_path, embedder, monkeypatch):
         assert any(c.open_requests for c in cells)
     finally:
         runtime.close()
+
+
+def test_evaluate_policy_with_a_custom_target_needs_no_model(baton, untrained):
+    def uniform(stage, candidates, k, context):
+        """uniform over the stage's logged assets"""
+        return {a: k / len(candidates) for a in candidates}
+
+    with baton.session() as session:
+        add_world(session)
+        logging_truth = add_logged_lists(session)
+        report = analytics.evaluate_policy(baton, session, target=uniform, interval="normal")
+    # The uniform target is the logging policy here: every estimate matches the logged value.
+    res = report.result
+    for name in ("ips", "snips"):  # weights are all 1
+        assert res.estimate(name).value == pytest.approx(res.logging.value)
+    # DR aims at the expected value (1/3), not the realised mean, with a far smaller se.
+    dr = res.estimate("dr")
+    assert dr.lower < logging_truth < dr.upper and dr.se < res.estimate("ips").se
+    assert report.result.logging.lower < logging_truth < report.result.logging.upper
+    assert report.target == "uniform over the stage's logged assets"

@@ -79,12 +79,12 @@ def test_delete_share_needs_a_key(client, keys):
     assert client.delete(path, headers=bearer(keys[REP])).status_code == 204
 
 
-@pytest.mark.parametrize("header", ["Bearer", "Bearer ", "Basic abc", "Bearer bk_nope_nope",
-                                    "Bearer not-a-key", "bk_x_y"])
-def test_malformed_credentials_are_401(client, keys, header):
-    response = client.get("/api/v1/assets", headers={"Authorization": header})
-    assert response.status_code == 401
-    assert response.get_json()["error"]["code"] == "unauthorized"
+def test_malformed_credentials_are_401(client, keys):
+    for header in ("Bearer", "Bearer ", "Basic abc", "Bearer bk_nope_nope", "Bearer not-a-key",
+                   "bk_x_y", keys[REP]):
+        response = client.get("/api/v1/assets", headers={"Authorization": header})
+        assert response.status_code == 401, header
+        assert response.get_json()["error"]["code"] == "unauthorized"
 
 
 def test_tampered_key_is_401(client, keys):
@@ -129,3 +129,36 @@ def test_error_envelope_for_unknown_route_and_method(client, keys):
     assert wrong.status_code == 405
     assert wrong.get_json()["error"]["code"] == "method_not_allowed"
     assert "GET" in wrong.headers["Allow"]
+
+
+def test_cors_allows_only_the_configured_origins_on_the_api(settings, embedder, baton, keys):
+    from web import create_app
+
+    app = create_app({"instance_path": settings.instance_path,
+                      "database_url": settings.database_url, "embedding_model": "baton-hashing",
+                      "secret_key": "s", "testing": True,
+                      "cors_origins": "https://crm.example.com"}, embedder=embedder)
+    client = app.test_client()
+    preflight = {"Origin": "https://crm.example.com", "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "Authorization, Idempotency-Key"}
+    allowed = client.options("/api/v1/events", headers=preflight)
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://crm.example.com"
+    assert "idempotency-key" in allowed.headers["Access-Control-Allow-Headers"].lower()
+    refused = client.options("/api/v1/events",
+                             headers={**preflight, "Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in refused.headers
+    call = client.get("/api/v1/assets", headers={"Origin": "https://crm.example.com",
+                                                  **bearer(keys[REP])})
+    assert call.status_code == 200
+    assert call.headers["Access-Control-Allow-Origin"] == "https://crm.example.com"
+    page = client.get("/", headers={"Origin": "https://crm.example.com"})
+    assert "Access-Control-Allow-Origin" not in page.headers  # only /api/*
+    app.extensions["baton"].close()
+    # Without an allow-list, no origin is allowed.
+    plain = create_app({"instance_path": settings.instance_path,
+                        "database_url": settings.database_url,
+                        "embedding_model": "baton-hashing", "secret_key": "s", "testing": True},
+                       embedder=embedder)
+    response = plain.test_client().options("/api/v1/events", headers=preflight)
+    assert "Access-Control-Allow-Origin" not in response.headers
+    plain.extensions["baton"].close()

@@ -196,3 +196,19 @@ def test_serve_log_share_and_replay_on_each_database(any_db_url, tmp_path, embed
         assert kinds.count("shared") == kinds.count("viewed") == kinds.count("helpful") == 1
     finally:
         runtime.close()
+
+
+def test_library_changes_in_this_process_are_seen_at_once(library, embedder):
+    from sqlalchemy import update
+
+    from models import Asset
+
+    with library.session() as session:
+        add_opportunity(session)
+        first = recommend(library, session, "opp-1", k=8, mode="explain")
+        assert "pricing" in [i.asset_id for i in first.items]
+        session.execute(update(Asset).where(Asset.id == "pricing").values(status="archived"))
+        session.commit()
+        second = recommend(library, session, "opp-1", k=8, mode="explain")
+        assert "pricing" not in [i.asset_id for i in second.items]
+        assert second.candidate_count == first.candidate_count - 1

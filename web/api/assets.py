@@ -24,6 +24,7 @@ from web.auth import principal_name
 from web.db import get_baton, get_session
 from web.errors import NotFoundError
 
+
 class _MultipartParser(FlaskParser):
     """webargs parser with a ``multipart`` location: form fields and files in one schema."""
 
@@ -85,7 +86,7 @@ class Assets(MethodView):
     @blp.arguments(AssetQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, AssetPageSchema)
     def get(self, **query):
-        """List assets by stage, type, persona and industry; rank by meaning with ``q``."""
+        """List assets by stage, type, persona and industry; rank by meaning with `q`."""
         baton, session = get_baton(), get_session()
         per_page = clamp_per_page(query["per_page"], baton.settings.page_size_max)
         page = query["page"]

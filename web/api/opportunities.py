@@ -74,6 +74,5 @@ class Recommendations(MethodView):
             return denied
         from web.services.recommendations import recommend
 
-        result = recommend(get_baton(), get_session(), opportunity_id, k=query["k"],
-                           user=principal_name())
-        return result.to_dict()
+        return recommend(get_baton(), get_session(), opportunity_id, k=query["k"],
+                         user=principal_name())

@@ -193,7 +193,8 @@ class RecommendationListSchema(Schema):
     recommendation_id = fields.String(allow_none=True)
     buying_stage = fields.String()
     note = fields.String()
-    recommendations = fields.List(fields.Nested(RecommendedAssetSchema), required=True)
+    recommendations = fields.List(fields.Nested(RecommendedAssetSchema), required=True,
+                                  attribute="items")
 
 
 # --- events -------------------------------------------------------------------------------

@@ -30,6 +30,11 @@ def run_server(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("accesslog", None)
 
         def load(self):
+            from threadpoolctl import threadpool_limits
+
+            # One BLAS thread per worker: workers x threads already fill the cores, and
+            # multithreaded BLAS under concurrent requests made ranking ~3x slower.
+            threadpool_limits(1)
             return create_app()
 
     _Server().run()

@@ -167,8 +167,9 @@ def _store(baton: Baton, item: _Work, vector: np.ndarray, passage_vectors: np.nd
         asset.word_count = len(asset.text.split())
         asset.embedding = vector.astype(np.float32).tobytes()
         asset.embedding_model, asset.embedding_dim = model, int(vector.shape[0])
-        asset.passages.clear()
-        session.flush()
+        if not created:  # replace the passages: delete first, the (asset, position) is unique
+            asset.passages.clear()
+            session.flush()
         asset.passages.extend(
             Passage(position=i, text=text, embedding=passage_vectors[i].tobytes())
             for i, text in enumerate(item.passages)

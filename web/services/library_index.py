@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Asset, Passage
-from recommender.asset_files import resolve_type
+from recommender.asset_files import resolve_type, vocabulary_aliases
 from recommender.domain import slugify, utcnow
 from recommender.embedding import DEFAULT_MODEL, HASHING_MODEL, load_embedder
 from recommender.errors import MetadataError, ModelError, ValidationError
@@ -68,9 +68,28 @@ class LibraryIndex:
     passage_texts: list[str]
     passage_offsets: np.ndarray  # (n + 1,) passages of asset i are offsets[i]:offsets[i + 1]
     position: dict[str, int] = field(default_factory=dict)
+    _arrays: dict = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.asset_ids)
+
+    def term_mask(self, column: str, value: str) -> np.ndarray:
+        """Return the (n,) mask of assets whose ``column`` is (or, for lists, holds) ``value``.
+
+        Masks are cached per index, so a filtered search costs no Python loop over assets.
+        """
+        key = (column, value)
+        mask = self._arrays.get(key)
+        if mask is None:
+            values = getattr(self, column)
+            if column in ("personas", "industries", "products"):
+                mask = np.fromiter((value in terms for terms in values), bool, len(values))
+            else:
+                mask = np.fromiter((v == value for v in values), bool, len(values))
+            if len(self._arrays) > 256:
+                self._arrays.clear()
+            self._arrays[key] = mask
+        return mask
 
 
 @dataclass
@@ -181,17 +200,18 @@ def filter_mask(baton: Baton, index: LibraryIndex, stage: str | None = None,
         buying = baton.stages.resolve_buying_stage(stage)
         if buying is None:
             raise ValidationError(f"stage {stage!r} is a closing stage with no buying stage")
-        mask &= np.asarray([s == buying for s in index.stage], dtype=bool)
+        mask &= index.term_mask("stage", buying)
     if type:
         try:
             wanted = resolve_type(type, baton.stages)
         except MetadataError as exc:
             raise ValidationError(str(exc)) from None
-        mask &= np.asarray([t == wanted for t in index.type], dtype=bool)
-    for value, column in ((persona, index.personas), (industry, index.industries)):
+        mask &= index.term_mask("type", wanted)
+    for value, column in ((persona, "personas"), (industry, "industries")):
         if value:
             slug = slugify(value)
-            mask &= np.asarray([slug in terms for terms in column], dtype=bool)
+            slug = vocabulary_aliases(getattr(baton.stages, column)).get(slug, slug)
+            mask &= index.term_mask(column, slug)
     return mask
 
 

@@ -1,14 +1,17 @@
 """The library as ranking arrays (``recommender.ranking.Candidates``), cached per library version.
 
 Built from ``web.services.library.get_library_index`` (cached, fingerprinted matrices); when that
-service is not available, from a direct read of the assets and passages with the same cheap
-fingerprint (asset count + newest ``updated_at``), so every gunicorn worker refreshes on change.
+service is not available, from a direct read of the assets and passages with the same
+fingerprint (asset count + newest ``updated_at``), so every gunicorn worker refreshes on change
+(at most ``REFRESH_SECONDS`` late).
 """
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from models import Asset, Passage
@@ -17,6 +20,10 @@ from recommender.ranking import Candidates
 from web.runtime import Baton
 
 _CACHE = "recommend.candidates"
+# How long a checked library version is trusted before its fingerprint is queried again. The
+# fingerprint query scans the assets table, so checking it on every request would dominate the
+# recommend path; assets about to be served are re-checked one by one in the service anyway.
+REFRESH_SECONDS = 2.0
 
 
 def _pick(index, *names, default=None):
@@ -65,29 +72,64 @@ def _stage_confidence(index, n: int):
     return conf[:n]
 
 
+# Writes to assets through this process's sessions bump a generation per database, so a change
+# made here is seen at once; other processes' changes are seen within REFRESH_SECONDS.
+_GENERATION: dict[str, int] = {}
+
+
+def _bump(session: Session) -> None:
+    bind = session.get_bind()
+    key = str(getattr(bind, "url", bind))
+    _GENERATION[key] = _GENERATION.get(key, 0) + 1
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context) -> None:
+    if any(isinstance(o, (Asset, Passage))
+           for o in (*session.new, *session.dirty, *session.deleted)):
+        _bump(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_execute(state) -> None:
+    if (state.is_insert or state.is_update or state.is_delete) and any(
+            m.class_ in (Asset, Passage) for m in state.all_mappers):
+        _bump(state.session)
+
+
+def _generation(baton: Baton) -> int:
+    return _GENERATION.get(str(baton.engine.url), 0)
+
+
 def library_candidates(baton: Baton, session: Session) -> Candidates:
     """Return the cached ``Candidates`` of the current library (rebuilt when it changed)."""
     try:
         from web.services.library import get_library_index
     except ImportError:
         get_library_index = None
+    cached = baton.cache.get(_CACHE)
+    now = time.monotonic()
+    generation = _generation(baton)
+    if cached is not None and now - cached[2] < REFRESH_SECONDS and cached[3] == generation:
+        return cached[1]  # checked a moment ago; served assets are re-checked in the service
     if get_library_index is not None:
         index = get_library_index(baton, session)
-        cached = baton.cache.get(_CACHE)
         if cached is not None and cached[0] is index:
+            baton.cache[_CACHE] = (index, cached[1], now, generation)
             return cached[1]
         candidates = from_library_index(index)
-        baton.cache[_CACHE] = (index, candidates)
+        baton.cache[_CACHE] = (index, candidates, now, generation)
         return candidates
-    return _from_database(baton, session)
+    return _from_database(baton, session, generation)
 
 
-def _from_database(baton: Baton, session: Session) -> Candidates:
+def _from_database(baton: Baton, session: Session, generation: int) -> Candidates:
     fingerprint = tuple(session.execute(
         select(func.count(Asset.id), func.max(Asset.updated_at))
     ).one()) + (utcnow().date(),)
     cached = baton.cache.get(_CACHE)
     if cached is not None and cached[0] == fingerprint:
+        baton.cache[_CACHE] = (fingerprint, cached[1], time.monotonic(), generation)
         return cached[1]
     assets = list(session.scalars(select(Asset).order_by(Asset.id)))
     dims = [a.embedding_dim for a in assets if a.embedding is not None and a.embedding_dim]
@@ -118,5 +160,5 @@ def _from_database(baton: Baton, session: Session) -> Candidates:
         recommendable=[a.status == "active" and (a.expires is None or a.expires >= today)
                        for a in assets],
     )
-    baton.cache[_CACHE] = (fingerprint, candidates)
+    baton.cache[_CACHE] = (fingerprint, candidates, time.monotonic(), generation)
     return candidates

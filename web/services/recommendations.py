@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
+import time
 import uuid
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
@@ -35,6 +36,8 @@ from web.services.recommend_index import library_candidates
 MAX_K = 50
 _CONTEXT_CACHE = "recommend.context_vectors"
 _POSTERIOR_CACHE = "recommend.posteriors"
+_NEUTRAL = NeutralEffects()  # one instance, so its posteriors are cached like a model's
+_RULES_REFRESH_SECONDS = 2.0
 
 
 @dataclass
@@ -149,7 +152,7 @@ def _effect_model(baton: Baton):
         learning = None  # outcome learning not installed yet: neutral prior
     current = getattr(learning, "current_model", None)
     model = current(baton) if current is not None else None
-    return model if model is not None else NeutralEffects()
+    return model if model is not None else _NEUTRAL
 
 
 def _posterior(baton: Baton, model, candidates: Candidates, stage: str, context: dict):
@@ -193,11 +196,14 @@ def _model_version(baton: Baton, model) -> str:
 
 
 def _rules(baton: Baton, session: Session) -> list[RuleSpec]:
+    cached = baton.cache.get("recommend.rules")
+    if cached is not None and time.monotonic() - cached[2] < _RULES_REFRESH_SECONDS:
+        return cached[1]  # other workers' rule edits apply within two seconds
     count, newest = session.execute(
         select(func.count(Rule.id), func.max(Rule.updated_at)).where(Rule.active.is_(True))
     ).one()
-    cached = baton.cache.get("recommend.rules")
     if cached is not None and cached[0] == (count, newest):
+        baton.cache["recommend.rules"] = (cached[0], cached[1], time.monotonic())
         return cached[1]
     specs = []
     for rule in session.scalars(select(Rule).where(Rule.active.is_(True)).order_by(Rule.id)):
@@ -207,7 +213,7 @@ def _rules(baton: Baton, session: Session) -> list[RuleSpec]:
                                         "weight": rule.weight}, baton.stages))
         except BatonError:
             continue  # e.g. the stage config changed under a stored rule; it no longer applies
-    baton.cache["recommend.rules"] = ((count, newest), specs)
+    baton.cache["recommend.rules"] = ((count, newest), specs, time.monotonic())
     return specs
 
 

@@ -155,7 +155,19 @@ def library_page(baton: Baton, session: Session, filters: LibraryFilters, page: 
 
 
 def library_facets(baton: Baton, session: Session) -> dict[str, list[tuple[str, str, int]]]:
-    """Return facet options as ``(value, label, count)``; counts over active assets."""
+    """Return facet options as ``(value, label, count)``; counts over active assets, cached
+    until the library changes."""
+    fingerprint = tuple(session.execute(select(func.count(Asset.id),
+                                               func.max(Asset.updated_at))).one())
+    hit = baton.cache.get("ui.facets")
+    if hit is not None and hit[0] == fingerprint:
+        return hit[1]
+    facets = _library_facets(baton, session)
+    baton.cache["ui.facets"] = (fingerprint, facets)
+    return facets
+
+
+def _library_facets(baton: Baton, session: Session) -> dict[str, list[tuple[str, str, int]]]:
     stages = baton.stages
     active = Asset.status == "active"
 
@@ -201,7 +213,7 @@ def asset_detail(baton: Baton, session: Session, asset_id: str, page: int = 1,
     events = _paged(session, select(ContentEvent).where(ContentEvent.asset_id == asset_id)
                     .order_by(ContentEvent.occurred_at.desc(), ContentEvent.id.desc()),
                     page, per_page)
-    influence = [r for r in influence_rows(baton, session) if r["asset_id"] == asset_id]
+    influence = influence_rows(baton, session, asset_id=asset_id)
     return AssetDetail(asset, list(asset.passages[:20]), counts, events, influence)
 
 
@@ -226,73 +238,44 @@ def review_lists(session: Session, which: str, page: int = 1, per_page: int = 25
 
 # --- Deals ---------------------------------------------------------------------------------
 
-@dataclass
-class DealRow:
-    """One open deal in the pipeline table."""
-
-    opportunity: Opportunity
-    days_in_stage: float | None
-    stuck: bool
-    stuck_reason: str
-    stage_order: int
-
-
 def _stuck(baton: Baton, session: Session, opp: Opportunity) -> tuple[float | None, bool, str]:
     status_fn = optional_service("crm", "stuck_status")
-    if status_fn is not None:
-        status = status_fn(baton, session, opp)
-        return status.days_in_stage, bool(status.stuck), status.reason or ""
-    if opp.stage_entered_at is None:
+    if status_fn is None:
         return None, False, ""
-    days = (utcnow() - opp.stage_entered_at).total_seconds() / 86400
-    limit = baton.settings.stuck_fallback_days
-    stuck = days > limit
-    return days, stuck, f"{days:.0f} days in stage (over {limit:.0f})" if stuck else ""
-
-
-def _stage_order(baton: Baton, opp: Opportunity) -> int:
-    try:
-        return baton.stages.stage_order(opp.stage, opp.pipeline)
-    except Exception:  # an unmapped legacy stage sorts last rather than failing the page
-        return 999
+    status = status_fn(baton, session, opp)
+    return status.days_in_stage, bool(status.stuck), status.reason or ""
 
 
 def pipeline_page(baton: Baton, session: Session, sort: str = "stage", descending: bool = False,
                   stage: str = "", stuck_only: bool = False, owner: str = "", page: int = 1,
                   per_page: int = 25) -> tuple[Page, list[dict]]:
-    """Return a sorted page of open deals and a per-stage summary of the whole pipeline."""
+    """Return a sorted page of open deals (dicts) and a per-stage summary of the pipeline."""
     if sort not in DEAL_SORTS:
         raise ValidationError(f"unknown sort {sort!r}; expected one of {', '.join(DEAL_SORTS)}")
-    query = select(Opportunity).where(Opportunity.status == "open")
-    if owner:
-        query = query.where(Opportunity.owner == owner)
-    rows = []
-    for opp in session.scalars(query):
-        days, stuck, reason = _stuck(baton, session, opp)
-        rows.append(DealRow(opp, days, stuck, reason, _stage_order(baton, opp)))
-    summary: dict[str, dict] = {}
-    for row in sorted(rows, key=lambda r: r.stage_order):
-        cell = summary.setdefault(row.opportunity.stage, {
-            "stage": row.opportunity.stage, "buying_stage": row.opportunity.buying_stage,
-            "count": 0, "stuck": 0, "amount": 0.0})
-        cell["count"] += 1
-        cell["stuck"] += int(row.stuck)
-        cell["amount"] += row.opportunity.amount or 0.0
+    overview = optional_service("crm", "pipeline_overview")
+    groups = [] if overview is None else overview(baton, session, owner=owner or None)
+    summary, rows = [], []
+    for group in groups:
+        amounts = [r["amount"] or 0.0 for r in group["opportunities"]]
+        summary.append({"stage": group["stage"], "buying_stage": group["buying_stage"],
+                        "count": group["count"], "stuck": group["stuck"],
+                        "amount": sum(amounts)})
+        rows.extend({**r, "order": group["order"]} for r in group["opportunities"])
     if stage:
-        rows = [r for r in rows if r.opportunity.stage == stage]
+        rows = [r for r in rows if r["stage"] == stage]
     if stuck_only:
-        rows = [r for r in rows if r.stuck]
-    keys: dict[str, Callable[[DealRow], Any]] = {
-        "stage": lambda r: (r.stage_order, r.opportunity.name.lower()),
-        "days": lambda r: (r.days_in_stage or 0.0),
-        "amount": lambda r: (r.opportunity.amount or 0.0),
-        "name": lambda r: r.opportunity.name.lower(),
-        "stuck": lambda r: (r.stuck, r.days_in_stage or 0.0),
-        "owner": lambda r: (r.opportunity.owner.lower(), r.opportunity.name.lower()),
+        rows = [r for r in rows if r["stuck"]]
+    keys: dict[str, Callable[[dict], Any]] = {
+        "stage": lambda r: (r["order"], r["name"].casefold()),
+        "days": lambda r: r["days_in_stage"] or 0.0,
+        "amount": lambda r: r["amount"] or 0.0,
+        "name": lambda r: r["name"].casefold(),
+        "stuck": lambda r: (r["stuck"], r["days_in_stage"] or 0.0),
+        "owner": lambda r: (r["owner"].casefold(), r["name"].casefold()),
     }
     rows.sort(key=keys[sort], reverse=descending)
     start = (page - 1) * per_page
-    return Page(rows[start:start + per_page], page, per_page, len(rows)), list(summary.values())
+    return Page(rows[start:start + per_page], page, per_page, len(rows)), summary
 
 
 @dataclass
@@ -350,29 +333,82 @@ def _pick(obj: Any, *names: str, default: Any = None) -> Any:
     return default
 
 
-def influence_rows(baton: Baton, session: Session, stage: str | None = None) -> list[dict]:
-    """Return influence rows as plain dicts for the forest plot and table (empty if none)."""
+def data_fingerprint(baton: Baton, session: Session) -> tuple:
+    """Return a cheap fingerprint of what analytics read: assets, events, requests, model."""
+    assets = session.execute(select(func.count(Asset.id), func.max(Asset.updated_at))).one()
+    events = session.execute(select(func.count(ContentEvent.id),
+                                    func.max(ContentEvent.id))).one()
+    requests = session.execute(select(func.count(ContentRequest.id),
+                                      func.max(ContentRequest.updated_at))).one()
+    deals = session.execute(select(func.count(Opportunity.opportunity_id),
+                                   func.max(Opportunity.updated_at))).one()
+    current = optional_service("analytics", "current_model")
+    model = current(baton) if current is not None else None
+    return (tuple(assets), tuple(events), tuple(requests), tuple(deals), id(model))
+
+
+def cached(baton: Baton, session: Session, key: tuple, compute: Callable[[], Any]) -> Any:
+    """Return ``compute()``, reused until the data fingerprint changes (analytics pages)."""
+    store = baton.cache.setdefault("ui.analytics", {})
+    fingerprint = data_fingerprint(baton, session)
+    hit = store.get(key)
+    if hit is not None and hit[0] == fingerprint:
+        return hit[1]
+    value = compute()
+    if len(store) > 64:
+        store.clear()
+    store[key] = (fingerprint, value)
+    return value
+
+
+def gap_cells(baton: Baton, session: Session) -> list:
+    """Return every gap cell (covered ones included) for the heatmap, cached."""
+    gaps = optional_service("analytics", "gaps")
+    if gaps is None:
+        return []
+    return cached(baton, session, ("gaps",),
+                  lambda: gaps(baton, session, include_covered=True))
+
+
+def _influence_dict(row: Any) -> dict:
+    return {
+        "asset_id": _pick(row, "asset_id", default=""),
+        "title": _pick(row, "title", default=""),
+        "buying_stage": _pick(row, "buying_stage", "stage", default=""),
+        "effect": _pick(row, "effect"),
+        "lower": _pick(row, "lower"),
+        "upper": _pick(row, "upper"),
+        "support": _pick(row, "support", "n", default=0),
+        "naive_used": _pick(row, "win_rate_used", "naive_rate"),
+        "naive_unused": _pick(row, "win_rate_not_used", "naive_rate_unused"),
+        "deals_used": _pick(row, "deals_used", default=0),
+        "verdict": _pick(row, "verdict", default=""),
+        "explanation": _pick(row, "explanation", default=""),
+    }
+
+
+def _influence_table(baton: Baton, session: Session, stage: str) -> dict[str, list[dict]]:
     influence = optional_service("analytics", "influence")
     if influence is None:
-        return []
-    rows = influence(baton, session, stage=stage or None)
-    out = []
-    for row in rows:
-        out.append({
-            "asset_id": _pick(row, "asset_id", default=""),
-            "title": _pick(row, "title", default=""),
-            "buying_stage": _pick(row, "buying_stage", "stage", default=""),
-            "effect": _pick(row, "effect"),
-            "lower": _pick(row, "lower"),
-            "upper": _pick(row, "upper"),
-            "support": _pick(row, "support", "n", default=0),
-            "naive_used": _pick(row, "win_rate_used", "naive_rate"),
-            "naive_unused": _pick(row, "win_rate_not_used", "naive_rate_unused"),
-            "deals_used": _pick(row, "deals_used", default=0),
-            "verdict": _pick(row, "verdict", default=""),
-            "explanation": _pick(row, "explanation", default=""),
-        })
-    return out
+        return {}
+
+    def compute() -> dict[str, list[dict]]:
+        by_asset: dict[str, list[dict]] = {}
+        for row in influence(baton, session, stage=stage or None):
+            data = _influence_dict(row)
+            by_asset.setdefault(data["asset_id"], []).append(data)
+        return by_asset
+
+    return cached(baton, session, ("influence", stage), compute)
+
+
+def influence_rows(baton: Baton, session: Session, stage: str | None = None,
+                   asset_id: str | None = None) -> list[dict]:
+    """Return influence rows as new plain dicts for the forest plot and tables (empty if none)."""
+    table = _influence_table(baton, session, stage or "")
+    if asset_id is not None:
+        return [dict(r) for r in table.get(asset_id, [])]
+    return [dict(r) for rows in table.values() for r in rows]
 
 
 def funnel_rows(baton: Baton, session: Session) -> list[dict]:

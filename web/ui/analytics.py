@@ -53,11 +53,10 @@ def gaps():
     """Show the gaps heatmap: buying stage by persona, filterable by industry."""
     industry = request.args.get("industry", "")
     baton, session = get_baton(), get_session()
-    gaps_fn = optional_service("analytics", "gaps")
-    cells = [] if gaps_fn is None else gaps_fn(baton, session, include_covered=True)
-    plot = heatmap(cells, baton.stages, industry)
+    installed = optional_service("analytics", "gaps") is not None
+    plot = heatmap(ui_queries.gap_cells(baton, session), baton.stages, industry)
     return render_template("ui/gaps.html", plot=plot, industry=industry, stages=baton.stages,
-                           installed=gaps_fn is not None)
+                           installed=installed)
 
 
 @bp.get("/analytics/feedback")

@@ -1,0 +1,108 @@
+"""Ingest throughput of the sample library vs the bare model, and re-ingest of an unchanged library.
+
+1. Load the embedding model once (not timed in either figure) and warm it up.
+2. ``library.ingest_paths`` of ``content_library/`` into a fresh SQLite database.
+3. The bare ``SentenceTransformer.encode()`` of exactly the passage texts Baton embedded, same
+   batch size, in the same process (best of ``--repeat`` runs, as for the ingest).
+4. Re-ingest of the unchanged library (hashing only, no embedding work).
+
+Run: ``python bench/ingest_bench.py [--model all-MiniLM-L6-v2] [--repeat 2]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from sqlalchemy import func, select  # noqa: E402
+
+from models import Asset, Passage  # noqa: E402
+from recommender.embedding import load_embedder  # noqa: E402
+from web.config import Settings  # noqa: E402
+from web.runtime import Baton  # noqa: E402
+from web.services import library  # noqa: E402
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, text=True,
+                              capture_output=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def ingest_once(embedder, folder: Path) -> tuple[float, float, list[str], int]:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings.from_env({}, instance_path=tmp, embedding_model=embedder.name)
+        baton = Baton(settings, embedder=embedder)
+        baton.init_database()
+        start = time.perf_counter()
+        report = library.ingest_paths(baton, [folder])
+        first = time.perf_counter() - start
+        if report.failed:
+            print(f"warning: {len(report.failed)} files failed", file=sys.stderr)
+        start = time.perf_counter()
+        again = library.ingest_paths(baton, [folder])
+        second = time.perf_counter() - start
+        assert not again.new and not again.updated, "re-ingest was not a no-op"
+        with baton.session() as s:
+            texts = list(s.scalars(select(Passage.text).order_by(Passage.asset_id,
+                                                                  Passage.position)))
+            assets = s.scalar(select(func.count(Asset.id)))
+        baton.close()
+    return first, second, texts, assets
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="all-MiniLM-L6-v2")
+    parser.add_argument("--folder", default=str(REPO / "content_library"))
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+
+    embedder = load_embedder(args.model)
+    embedder.encode(["warm up the model"] * 64)
+    firsts, seconds, bares = [], [], []
+    texts: list[str] = []
+    assets = 0
+    for _ in range(args.repeat):
+        first, second, texts, assets = ingest_once(embedder, Path(args.folder))
+        firsts.append(first)
+        seconds.append(second)
+        model = getattr(embedder, "_model", None)
+        start = time.perf_counter()
+        if model is not None:  # the bare sentence-transformers call
+            model.encode(texts, batch_size=32, convert_to_numpy=True,
+                         normalize_embeddings=True, show_progress_bar=False)
+        else:
+            embedder.encode(texts)
+        bares.append(time.perf_counter() - start)
+    first, second, bare = min(firsts), min(seconds), min(bares)
+    words = sum(len(t.split()) for t in texts)
+    rows = [
+        ("assets / passages / words", f"{assets} / {len(texts)} / {words}", ""),
+        ("bare model.encode() of the passages", f"{bare:.2f} s",
+         f"{len(texts) / bare:.1f} passages/s"),
+        ("baton ingest (first, fresh database)", f"{first:.2f} s",
+         f"{assets / first:.2f} assets/s"),
+        ("overhead ratio ingest / bare encode", f"{first / bare:.3f}x", "target <= 1.15x"),
+        ("re-ingest unchanged library", f"{second:.3f} s",
+         f"{100 * second / first:.2f}% of first (target <= 3%)"),
+    ]
+    print(f"model {embedder.name}, commit {git_commit()}, best of {args.repeat} runs")
+    width = max(len(r[0]) for r in rows)
+    print(f"| {'measure':<{width}} | {'value':>22} | note")
+    print(f"|{'-' * (width + 2)}|{'-' * 24}|------")
+    for name, value, note in rows:
+        print(f"| {name:<{width}} | {value:>22} | {note}")
+
+
+if __name__ == "__main__":
+    main()

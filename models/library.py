@@ -52,7 +52,7 @@ class Asset(Base):
     embedding_dim: Mapped[int | None] = mapped_column(Integer)
 
     created_at: Mapped[datetime] = mapped_column(default=now)
-    updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now, index=True)
 
     passages: Mapped[list[Passage]] = relationship(
         back_populates="asset",

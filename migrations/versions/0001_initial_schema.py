@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:53:32.638605
+Create Date: 2026-11-23 13:10:05.743218
 """
 from collections.abc import Sequence
 
@@ -65,6 +65,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_assets_stage'), ['stage'], unique=False)
         batch_op.create_index(batch_op.f('ix_assets_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_assets_type'), ['type'], unique=False)
+        batch_op.create_index(batch_op.f('ix_assets_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('opportunities',
     sa.Column('opportunity_id', sa.String(length=200), nullable=False),
@@ -295,6 +296,7 @@ def downgrade() -> None:
 
     op.drop_table('opportunities')
     with op.batch_alter_table('assets', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_assets_updated_at'))
         batch_op.drop_index(batch_op.f('ix_assets_type'))
         batch_op.drop_index(batch_op.f('ix_assets_status'))
         batch_op.drop_index(batch_op.f('ix_assets_stage'))

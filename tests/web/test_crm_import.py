@@ -365,3 +365,16 @@ def test_pipeline_overview_and_list(baton, tmp_path):
             crm.list_opportunities(baton, session, {"colour": "red"})
         with pytest.raises(ValidationError, match="unknown sort"):
             crm.pipeline_overview(baton, session, sort="vibes")
+
+
+def test_reimport_with_new_stage_and_history_takes_entry_time_from_history(baton, tmp_path):
+    crm.import_crm(baton, [write_baton_export(tmp_path / "crm")])
+    moved = OPPORTUNITIES.replace(",Qualification,,,,", ",Needs Analysis,,,,")
+    history = HISTORY + "o3,Qualification,Needs Analysis,2026-02-15T08:00:00Z\n"
+    report = crm.import_crm(baton, [write_baton_export(tmp_path / "crm2", moved, history)])
+    assert report.ok and report.counts["stage_changes_added"] == 1
+    with baton.session() as session:
+        o3 = session.get(Opportunity, "o3")
+        moves = [s.to_stage for s in crm.opportunity_history(session, "o3")]
+    assert (o3.stage, o3.stage_entered_at) == ("Needs Analysis", datetime(2026, 2, 15, 8))
+    assert moves == ["Prospecting", "Qualification", "Needs Analysis"]

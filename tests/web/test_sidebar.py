@@ -142,3 +142,17 @@ def test_unknown_opportunity_with_a_valid_token_is_404(app, client, keys):
     with app.test_request_context():
         token, _expires = auth.mint_sidebar_token("ghost")
     assert client.get(f"/sidebar/ghost?token={token}").status_code == 404
+
+
+def test_workers_without_a_configured_secret_accept_each_others_tokens(settings, embedder, keys):
+    """Two gunicorn workers = two apps: the development secret lives in the instance folder."""
+    config = {"instance_path": settings.instance_path, "database_url": settings.database_url,
+              "embedding_model": "baton-hashing", "secret_key": "", "testing": True}
+    first, second = create_app(config, embedder=embedder), create_app(config, embedder=embedder)
+    try:
+        assert first.secret_key and first.secret_key == second.secret_key
+        url = mint(first.test_client(), keys["rep"])["url"]
+        assert second.test_client().get(url).status_code == 200
+    finally:
+        first.extensions["baton"].close()
+        second.extensions["baton"].close()

@@ -183,6 +183,8 @@ class _Importer:
                                         changed_at=when))
                 if row.stage_entered_at != when:
                     row.stage_entered_at = when
+            elif "stage" in changed and values["stage_entered_at"] is None:
+                row.stage_entered_at = None  # recomputed from the imported history below
             counts["opportunities_updated" if changed else "opportunities_unchanged"] += 1
         session.commit()
 
@@ -284,6 +286,8 @@ class _Importer:
                     self._insert_events(session, str(path), batch, pipelines)
                     batch = []
             self._insert_events(session, str(path), batch, pipelines)
+        if session.get_bind().dialect.name == "sqlite":
+            session.connection().exec_driver_sql("PRAGMA cache_size=-2000")  # the default
 
     def _insert_events(self, session: Session, path: str, batch, pipelines) -> None:
         if not batch:

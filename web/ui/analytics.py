@@ -8,7 +8,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from recommender.errors import BatonError
 from web.db import get_baton, get_session
 from web.services import requests as content_requests
-from web.services import ui_queries
+from web.services import ui_analytics, ui_queries
 from web.services.ui_queries import optional_service
 from web.ui import bp, forms
 from web.ui.auth import login_required
@@ -23,7 +23,7 @@ def analytics():
     baton, session = get_baton(), get_session()
     error = None
     try:
-        rows = ui_queries.influence_rows(baton, session, stage or None)
+        rows = ui_analytics.influence_rows(baton, session, stage or None)
     except BatonError as exc:
         rows, error = [], str(exc)
     titles = ui_queries.asset_titles(session, {r["asset_id"] for r in rows if not r["title"]})
@@ -43,7 +43,7 @@ def analytics():
 @login_required("marketer")
 def funnel():
     """Show the funnel and the time spent in each pipeline stage."""
-    rows = ui_queries.funnel_rows(get_baton(), get_session())
+    rows = ui_analytics.funnel_rows(get_baton(), get_session())
     return render_template("ui/funnel.html", rows=rows)
 
 
@@ -54,7 +54,7 @@ def gaps():
     industry = request.args.get("industry", "")
     baton, session = get_baton(), get_session()
     installed = optional_service("analytics", "gaps") is not None
-    plot = heatmap(ui_queries.gap_cells(baton, session), baton.stages, industry)
+    plot = heatmap(ui_analytics.gap_cells(baton, session), baton.stages, industry)
     return render_template("ui/gaps.html", plot=plot, industry=industry, stages=baton.stages,
                            installed=installed)
 
@@ -66,7 +66,7 @@ def feedback_queue():
     session = get_session()
     status = request.args.get("status", "")
     page, per_page = forms.paging(25)
-    summary, recent = ui_queries.feedback_summary(session, 1, 25)
+    summary, recent = ui_analytics.feedback_summary(session, 1, 25)
     queue = content_requests.list_requests(get_baton(), session, status, page, per_page)
     return render_template("ui/feedback.html", summary=summary, recent=recent, queue=queue,
                            status=status, counts=content_requests.request_counts(session),

@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from recommender.errors import BatonError, ValidationError
 from web.db import get_baton, get_session
-from web.services import ui_queries
+from web.services import ui_analytics, ui_queries
 from web.services.ui_queries import LibraryFilters, optional_service
 from web.ui import bp, forms
 from web.ui.auth import current_user, login_required
@@ -48,9 +48,11 @@ def library():
 def asset(asset_id: str):
     """Show an asset: text preview, passages, metadata, influence and history."""
     page, per_page = forms.paging(20)
-    detail = ui_queries.asset_detail(get_baton(), get_session(), asset_id, page, per_page)
-    return render_template("ui/asset.html", d=detail, a=detail.asset,
-                           stages=get_baton().stages)
+    baton, session = get_baton(), get_session()
+    detail = ui_queries.asset_detail(baton, session, asset_id, page, per_page)
+    influence = ui_analytics.influence_rows(baton, session, asset_id=asset_id)
+    return render_template("ui/asset.html", d=detail, a=detail.asset, influence=influence,
+                           stages=baton.stages)
 
 
 @bp.route("/library/assets/<asset_id>/edit", methods=["GET", "POST"])

@@ -142,12 +142,14 @@ def status_for(stage: PipelineStage, status: str = "", is_closed: bool | None = 
                 f"bad status {status!r}; expected one of {', '.join(OPPORTUNITY_STATUSES)}"
             )
     elif is_closed is not None or is_won is not None:
-        if is_won:
-            text = "won"
-        elif is_closed:
-            text = "lost" if is_won is False else (stage.outcome or "lost")
-        else:
+        closed = is_closed if is_closed is not None else (
+            stage.outcome is not None or bool(is_won))
+        if not closed:
             text = "open"
+        elif is_won is None:
+            text = stage.outcome or "lost"
+        else:
+            text = "won" if is_won else "lost"
     else:
         text = stage.outcome or "open"
     if stage.outcome is not None and text != stage.outcome:

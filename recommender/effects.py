@@ -199,12 +199,17 @@ class ContentEffectModel:
                                 segment_prior_sd=self.segment_prior_sd,
                                 min_segment_support=self.min_segment_support)
         ev = ep.row_event[rows]
-        beta_a, cov_a = fit_logistic(X, ev == ADVANCED, design.prior_sd)
+        # Pooled effects come from models without interactions: with a full set of segment
+        # interactions the main effect would only be identified through the prior.
+        n_main = design.interaction.start
+        X_main = X[:, :n_main]
+        pad = np.zeros(X.shape[1] - n_main)
+        beta_a, cov_a = fit_logistic(X_main, ev == ADVANCED, design.prior_sd[:n_main])
         keep = ev != ADVANCED
-        exit_sd = design.prior_sd.copy()
+        exit_sd = design.prior_sd[:n_main].copy()
         exit_sd[design.exposure] = self.exit_prior_sd
-        exit_sd[design.interaction] = min(self.exit_prior_sd, self.segment_prior_sd)
-        beta_l, cov_l = fit_logistic(X[keep], ev[keep] == EXITED, exit_sd)
+        beta_l, cov_l = fit_logistic(X_main[keep], ev[keep] == EXITED, exit_sd)
+        beta_a, beta_l = np.r_[beta_a, pad], np.r_[beta_l, pad]
         ref_all = visits if visits.size <= self.n_reference else np.sort(
             rng.choice(visits, self.n_reference, replace=False))
 
@@ -254,6 +259,8 @@ class ContentEffectModel:
                           "log_odds": float(beta_a[cols[i]]) if i is not None else None,
                           "support": int(sup[a]), "n_visits": int(visits.size),
                           "naive": naive[a], "unused": unused[a]})
+        if design.interactions:  # segment effects: the advance model with interactions
+            beta_s, cov_s = fit_logistic(X, ev == ADVANCED, design.prior_sd)
         groups: dict[tuple[str, int], list[int]] = {}
         for j, (_, kind, g) in enumerate(design.interactions):
             groups.setdefault((kind, g), []).append(j)
@@ -267,15 +274,14 @@ class ContentEffectModel:
             assets = [design.interactions[j][0] for j in js]
             cm = np.array([design.exposure.start + by_asset[a] for a in assets])
             ci = design.interaction.start + np.array(js)
-            va = cov_a[cm, cm] + cov_a[ci, ci] + 2 * cov_a[cm, ci]
-            vl = cov_l[cm, cm] + cov_l[ci, ci] + 2 * cov_l[cm, ci]
-            e1, s1 = with_se(ea, el, beta_a[cm] + beta_a[ci], beta_l[cm] + beta_l[ci], va, vl)
+            va = cov_s[cm, cm] + cov_s[ci, ci] + 2 * cov_s[cm, ci]
+            e1, s1 = with_se(ea, el, beta_s[cm] + beta_s[ci], beta_l[cm], va, cov_l[cm, cm])
             for i, a in enumerate(assets):
                 r = rows[exp_rows.indices[exp_rows.indptr[a]:exp_rows.indptr[a + 1]]]
                 seg_sup = int(np.unique(ep.row_visit[r][level_of[ep.row_visit[r]] == g]).size)
                 cells.append({"asset_id": ep.asset_ids[a], "segment": f"{kind}={names[g]}",
                               "asset": a, "raw": float(e1[i]), "se": float(s1[i]),
-                              "log_odds": float(beta_a[cm[i]] + beta_a[ci[i]]),
+                              "log_odds": float(beta_s[cm[i]] + beta_s[ci[i]]),
                               "support": seg_sup, "n_visits": int(seg_visits.size),
                               "naive": None, "unused": None})
         return {"p0": p0, "cells": cells, "stage": stage}

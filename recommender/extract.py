@@ -20,7 +20,6 @@ import re
 import warnings
 import zipfile
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 
 from recommender.errors import ExtractionError
 
@@ -155,12 +154,14 @@ def extract(name: str, data: bytes, *, max_bytes: int = 25 * 1024 * 1024,
         _check_zip(data, max_bytes)
         result = _extract_docx(data) if fmt == "docx" else _extract_pptx(data)
     elif fmt == "html":
-        result = _extract_html(decode_utf8(data))
+        from recommender.extract_html import extract_html  # imports trafilatura: lazily
+
+        result = extract_html(decode_utf8(data))
     elif fmt == "markdown":
         result = _extract_markdown(decode_utf8(data))
     else:
-        text = _tidy(decode_utf8(data))
-        result = Extracted(text, "text", "", title=_first_line(text))
+        text = tidy(decode_utf8(data))
+        result = Extracted(text, "text", "", title=first_line(text))
     result.format = fmt
     result.media_type = MEDIA_TYPES[fmt]
     if not result.text.strip():
@@ -171,7 +172,7 @@ def extract(name: str, data: bytes, *, max_bytes: int = 25 * 1024 * 1024,
     return result
 
 
-def _tidy(text: str) -> str:
+def tidy(text: str) -> str:
     """Normalise newlines and whitespace; keep paragraphs separated by one blank line."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     paragraphs = []
@@ -183,7 +184,8 @@ def _tidy(text: str) -> str:
     return "\n\n".join(paragraphs)
 
 
-def _first_line(text: str) -> str:
+def first_line(text: str) -> str:
+    """Return the first non-blank line of ``text`` (at most 200 characters)."""
     for line in text.splitlines():
         if line.strip():
             return line.strip()[:200]
@@ -225,14 +227,14 @@ def markdown_to_text(body: str) -> str:
         if "|" in line and stripped.startswith("|"):
             line = " | ".join(c.strip() for c in line.strip().strip("|").split("|"))
         out.append(line)
-    return _tidy("\n".join(out))
+    return tidy("\n".join(out))
 
 
 def _extract_markdown(text: str) -> Extracted:
     front, body = split_front_matter(text)
     heading = re.search(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", body, re.M)
     plain = markdown_to_text(body)
-    title = markdown_to_text(heading.group(1)) if heading else _first_line(plain)
+    title = markdown_to_text(heading.group(1)) if heading else first_line(plain)
     return Extracted(plain, "markdown", "", title=title, front_matter=front)
 
 
@@ -277,8 +279,8 @@ def _read_pdf(PdfReader, data: bytes, max_pages: int) -> Extracted:
         title = str(meta.title).strip() if meta and meta.title else ""
     except Exception:  # broken metadata is no reason to reject readable text
         title = ""
-    text = _tidy("\n\n".join(texts))
-    return Extracted(text, "pdf", "", title=title or _first_line(text), pages=pages)
+    text = tidy("\n\n".join(texts))
+    return Extracted(text, "pdf", "", title=title or first_line(text), pages=pages)
 
 
 def _check_zip(data: bytes, max_bytes: int) -> None:
@@ -334,8 +336,8 @@ def _extract_docx(data: bytes) -> Extracted:
             parts.append(text)
     if not title:
         title = (document.core_properties.title or "").strip()
-    text = _tidy("\n\n".join(parts))
-    return Extracted(text, "docx", "", title=title or _first_line(text))
+    text = tidy("\n\n".join(parts))
+    return Extracted(text, "docx", "", title=title or first_line(text))
 
 
 def _shape_texts(shapes) -> list[str]:
@@ -373,68 +375,5 @@ def _extract_pptx(data: bytes) -> Extracted:
             notes = slide.notes_slide.notes_text_frame
             if notes is not None and notes.text.strip():
                 parts.append(notes.text.strip())
-    text = _tidy("\n\n".join(parts))
-    return Extracted(text, "pptx", "", title=title or _first_line(text))
-
-
-class _VisibleText(HTMLParser):
-    """Collect visible text and the ``<title>``; skip scripts, styles and templates."""
-
-    SKIP = {"script", "style", "template", "noscript", "head", "svg"}
-    BLOCK = {"p", "div", "section", "article", "li", "h1", "h2", "h3", "h4", "h5", "h6",
-             "tr", "br", "table", "ul", "ol", "header", "footer", "blockquote", "pre"}
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.title = ""
-        self._skip = 0
-        self._in_title = False
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "title":
-            self._in_title = True
-        if tag in self.SKIP:
-            self._skip += 1
-        if tag in self.BLOCK:
-            self.parts.append("\n\n")
-
-    def handle_endtag(self, tag):
-        if tag == "title":
-            self._in_title = False
-        if tag in self.SKIP and self._skip:
-            self._skip -= 1
-        if tag in self.BLOCK:
-            self.parts.append("\n\n")
-
-    def handle_data(self, data):
-        if self._in_title:
-            self.title += data
-        elif not self._skip:
-            self.parts.append(data)
-
-
-def _extract_html(html: str) -> Extracted:
-    parser = _VisibleText()
-    try:
-        parser.feed(html)
-        parser.close()
-    except Exception as exc:  # html.parser is lenient; this is truly broken input
-        raise ExtractionError(f"unreadable HTML: {exc}") from None
-    visible = _tidy("".join(parser.parts))
-    main = ""
-    try:
-        import trafilatura
-
-        main = trafilatura.extract(html, include_comments=False, include_tables=True,
-                                   favor_recall=True) or ""
-    except Exception:  # fall back to the visible text below
-        main = ""
-    main = _tidy(main)
-    # trafilatura drops short pages entirely; keep the visible text when it found too little.
-    text = main if len(main.split()) >= 0.3 * len(visible.split()) else visible
-    title = " ".join(parser.title.split())
-    heading = re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S | re.I)
-    if not title and heading:
-        title = " ".join(re.sub(r"<[^>]+>", "", heading.group(1)).split())
-    return Extracted(text, "html", "", title=title or _first_line(text))
+    text = tidy("\n\n".join(parts))
+    return Extracted(text, "pptx", "", title=title or first_line(text))

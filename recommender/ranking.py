@@ -12,6 +12,7 @@ The score of asset *a* for a deal in buying stage *s* is
                                                 #   (posterior draw, or mean in explain mode)
              + boost(a)                         # marketer rules (``recommender.rules``)
              - w_shared   * already_shared(a)   # demote what the deal already received
+             - w_unhelpful * marked_not_helpful(a)  # a rep said it did not help this deal
 
 Expired / archived assets and rule exclusions are never eligible. The list is then chosen
 greedily by maximal marginal relevance over asset vectors (score minus ``diversity`` times the
@@ -45,6 +46,7 @@ class RankingWeights:
     tags: float = 0.5
     effect: float = 4.0
     shared: float = 1.5
+    not_helpful: float = 2.0
     diversity: float = 0.5
     max_per_type: int = 2
     evidence_sd: float = 0.04  # a posterior sd at or above this means "not enough evidence yet"
@@ -60,7 +62,7 @@ class DealContext:
 
     ``vector`` is the unit embedding (d,) of the deal's context text (notes, industry, persona,
     products, titles of what it received); ``shared_on`` maps asset ids already shared to the
-    deal to the date they were shared.
+    deal to the date they were shared, ``not_helpful_on`` those a rep marked not helpful.
     """
 
     buying_stage: str
@@ -70,6 +72,7 @@ class DealContext:
     persona: str = ""
     products: Sequence[str] = ()
     shared_on: Mapping[str, date | datetime] = field(default_factory=dict)
+    not_helpful_on: Mapping[str, date | datetime] = field(default_factory=dict)
     semantic: np.ndarray | None = None  # (n,) precomputed ``Candidates.semantic(vector)``
 
     def __post_init__(self) -> None:
@@ -89,6 +92,7 @@ class ScoreBreakdown:
     effect: np.ndarray
     boost: np.ndarray
     shared: np.ndarray
+    not_helpful: np.ndarray
     base: np.ndarray  # total without the effect term (the policy adds effect draws to it)
     total: np.ndarray
 
@@ -137,17 +141,23 @@ def score_assets(candidates: Candidates, deal: DealContext, effect: np.ndarray,
         parts.append(np.where(listed, 1.0, np.where(generic, 0.5, 0.0)))
     tags = np.mean(parts, axis=0) if parts else np.zeros(n)
 
-    shared = np.zeros(n, dtype=bool)
-    for asset_id in deal.shared_on:
-        i = candidates.index_of.get(asset_id)
-        if i is not None:
-            shared[i] = True
+    shared = _flags(candidates, deal.shared_on)
+    not_helpful = _flags(candidates, deal.not_helpful_on)
     boost = np.zeros(n) if boost is None else np.asarray(boost, dtype=np.float64)
 
     base = (weights.stage * fit + weights.semantic * semantic + weights.tags * tags + boost
-            - weights.shared * shared)
+            - weights.shared * shared - weights.not_helpful * not_helpful)
     total = base + weights.effect * effect
-    return ScoreBreakdown(fit, semantic, tags, effect, boost, shared, base, total)
+    return ScoreBreakdown(fit, semantic, tags, effect, boost, shared, not_helpful, base, total)
+
+
+def _flags(candidates: Candidates, ids) -> np.ndarray:
+    flags = np.zeros(len(candidates), dtype=bool)
+    for asset_id in ids:
+        i = candidates.index_of.get(asset_id)
+        if i is not None:
+            flags[i] = True
+    return flags
 
 
 def mmr_select(scores: np.ndarray, similarity: np.ndarray, type_codes: np.ndarray, k: int,
@@ -317,4 +327,9 @@ def reasons_for(candidates: Candidates, deal: DealContext, i: int, breakdown: Sc
         when = deal.shared_on.get(str(candidates.asset_ids[i]))
         day = when.date() if isinstance(when, datetime) else when
         reasons.append(f"already shared on {day.isoformat()}" if day else "already shared")
+    if breakdown.not_helpful[i]:
+        when = deal.not_helpful_on.get(str(candidates.asset_ids[i]))
+        day = when.date() if isinstance(when, datetime) else when
+        reasons.append(f"marked not helpful on {day.isoformat()}" if day
+                       else "marked not helpful")
     return reasons

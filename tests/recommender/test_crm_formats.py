@@ -109,6 +109,10 @@ def test_status_for_contradiction_is_an_error(stages):
         status_for(won, "lost")
     with pytest.raises(ValidationError, match="contradicts"):
         status_for(won, is_closed=True, is_won=False)
+    lost = stages.pipeline_stage("Closed Lost")
+    assert status_for(lost, is_won=False) == "lost"  # HubSpot: no IsClosed column
+    assert status_for(won, is_closed=True) == "won"
+    assert status_for(stages.pipeline_stage("Qualification"), is_won=False) == "open"
 
 
 # --- CSV reading, encodings ----------------------------------------------------------------

@@ -125,3 +125,14 @@ def test_unfitted_contract():
         model.save("x.json")
     with pytest.raises(ValidationError):
         model.fit([{"not": "episodes"}])
+
+
+def test_fit_without_any_share_serves_neutral_priors():
+    w = simulate_world(4, n_opportunities=200)
+    no_shares = [e for e in w.events if e["event_type"] != "shared"]
+    ep = build_episodes(w.opportunities, w.stage_history, no_shares, load_stage_config(None),
+                        now=w.end)
+    model = ContentEffectModel(random_state=0).fit(ep)
+    assert model.effects_ == []
+    mean, sd = model.posterior(["anything"], "decision")
+    assert mean[0] == pytest.approx(0.0) and sd[0] > 0

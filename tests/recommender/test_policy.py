@@ -33,15 +33,16 @@ def test_propensities_sum_to_the_list_length_and_lie_in_0_1():
     assert np.allclose(served.propensities, served.propensity_all[served.indices])
 
 
-def test_monte_carlo_propensity_matches_empirical_frequency():
+@pytest.mark.parametrize("pool_size", [100, 8])
+def test_monte_carlo_propensity_matches_empirical_frequency(pool_size):
     c, deal, mean, sd = library()
-    policy = ThompsonPolicy(0.2, 0.1, n_draws=2000)
+    policy = ThompsonPolicy(0.2, 0.1, n_draws=2000, pool_size=pool_size)
     expected = policy.serve(c, deal, 5, mean, sd, seed=0).propensity_all
     counts = np.zeros(len(c))
     trials = 2000
     # The served list is drawn before the Monte-Carlo re-draws, so a cheap estimator serves
     # exactly the same lists.
-    server = ThompsonPolicy(0.2, 0.1, n_draws=1)
+    server = ThompsonPolicy(0.2, 0.1, n_draws=1, pool_size=pool_size)
     assert server.serve(c, deal, 5, mean, sd, seed=9).indices.tolist() == policy.serve(
         c, deal, 5, mean, sd, seed=9).indices.tolist()
     for seed in range(1, trials + 1):
@@ -131,3 +132,22 @@ def test_bad_settings_are_clear_errors():
     c, deal, mean, sd = library()
     with pytest.raises(ValidationError, match="effect posterior must have shape"):
         ThompsonPolicy().serve(c, deal, 5, mean[:3], sd, seed=0)
+
+
+@pytest.mark.parametrize("n, k, eps, hold, n_inc, n_exc", [
+    (10, 5, 0.0, 0.0, 0, 0), (10, 5, 1.0, 0.0, 0, 0), (10, 5, 0.0, 1.0, 0, 0),
+    (50, 7, 0.3, 0.2, 2, 5), (8, 5, 0.5, 0.5, 1, 2), (6, 5, 0.1, 0.1, 0, 0),
+    (300, 10, 0.05, 0.05, 3, 40),
+])
+def test_propensities_always_add_up_to_the_list_length(n, k, eps, hold, n_inc, n_exc):
+    c, deal, mean, sd = library(n=n, seed=n)
+    include = np.zeros(n, bool)
+    include[:n_inc] = True
+    exclude = np.zeros(n, bool)
+    exclude[n - n_exc:] = True
+    served = ThompsonPolicy(eps, hold, n_draws=50, pool_size=20).serve(
+        c, deal, k, mean, sd, include=include, exclude=exclude, seed=n + k)
+    assert len(served.indices) == min(k, n - n_exc)
+    assert served.propensity_all.sum() == pytest.approx(len(served.indices))
+    assert np.all(served.propensity_all[exclude] == 0)
+    assert np.all((served.propensity_all >= 0) & (served.propensity_all <= 1 + 1e-9))

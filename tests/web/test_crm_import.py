@@ -368,6 +368,7 @@ def test_pipeline_overview_and_list(baton, tmp_path):
 
 
 def test_reimport_with_new_stage_and_history_takes_entry_time_from_history(baton, tmp_path):
+    add_assets(baton)
     crm.import_crm(baton, [write_baton_export(tmp_path / "crm")])
     moved = OPPORTUNITIES.replace(",Qualification,,,,", ",Needs Analysis,,,,")
     history = HISTORY + "o3,Qualification,Needs Analysis,2026-02-15T08:00:00Z\n"

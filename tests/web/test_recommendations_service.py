@@ -212,3 +212,19 @@ def test_library_changes_in_this_process_are_seen_at_once(library, embedder):
         second = recommend(library, session, "opp-1", k=8, mode="explain")
         assert "pricing" not in [i.asset_id for i in second.items]
         assert second.candidate_count == first.candidate_count - 1
+
+
+def test_asset_marked_not_helpful_is_demoted_with_its_date(library):
+    from web.services.events import record_events
+
+    with library.session() as session:
+        add_opportunity(session, notes="pricing objection: discounts and contract terms")
+        before = recommend(library, session, "opp-1", k=3, mode="explain")
+        assert before.items[0].asset_id == "pricing"
+        record_events(library, session, {"event_id": "nh", "opportunity_id": "opp-1",
+                                         "asset_id": "pricing", "event_type": "not_helpful",
+                                         "occurred_at": "2026-11-02T10:00:00"})
+        after = recommend(library, session, "opp-1", k=8, mode="explain")
+    ids = [i.asset_id for i in after.items]
+    assert ids.index("pricing") > 0
+    assert "marked not helpful on 2026-11-02" in after.items[ids.index("pricing")].reasons

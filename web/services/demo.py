@@ -68,8 +68,9 @@ def build_demo(echo: Callable[[str], None] = print, seed: int = 7,
     baton.init_database()
     echo(f"fresh database: {baton.engine.url.render_as_string(hide_password=True)}")
 
-    from web.services import accounts, crm, library, learning
-    from recommender.simulator import simulate_world, write_world
+    from recommender.simulator import simulate_world
+    from recommender.simulator_io import write_world
+    from web.services import accounts, crm, learning, library
 
     report = library.ingest_paths(baton, [CONTENT_LIBRARY])
     echo("library: " + report.summary())

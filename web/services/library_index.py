@@ -135,29 +135,31 @@ def check_single_model(session: Session, model: str) -> None:
 def build_index(session: Session, model: str, fingerprint: tuple = ()) -> LibraryIndex:
     """Read every non-retired asset and its passages into a ``LibraryIndex``."""
     check_single_model(session, model)
-    assets = list(session.scalars(
-        select(Asset).where(Asset.status != "retired", Asset.embedding.is_not(None))
+    columns = (Asset.id, Asset.title, Asset.url, Asset.stage, Asset.stage_source,
+               Asset.stage_confidence, Asset.type, Asset.personas, Asset.industries,
+               Asset.products, Asset.expires, Asset.status, Asset.embedding_dim,
+               Asset.embedding)
+    assets = session.execute(
+        select(*columns).where(Asset.status != "retired", Asset.embedding.is_not(None))
         .order_by(Asset.id)
-    ))
+    ).all()
     dims = {a.embedding_dim for a in assets}
     if len(dims) > 1:
         raise ModelError(f"stored vectors have several dimensions {sorted(dims)}; "
                          "run `baton reembed --all`")
     d = dims.pop() if dims else 0
     position = {a.id: i for i, a in enumerate(assets)}
-    vectors = np.zeros((len(assets), d), dtype=np.float32)
-    for i, asset in enumerate(assets):
-        vectors[i] = np.frombuffer(asset.embedding, dtype=np.float32)
+    vectors = np.frombuffer(b"".join(a.embedding for a in assets), dtype=np.float32).reshape(
+        len(assets), d).copy()
     rows = session.execute(
         select(Passage.asset_id, Passage.text, Passage.embedding)
         .join(Asset, Asset.id == Passage.asset_id)
         .where(Asset.status != "retired", Passage.embedding.is_not(None))
         .order_by(Passage.asset_id, Passage.position)
     ).all()
-    rows = [r for r in rows if r[0] in position]
-    passage_vectors = np.zeros((len(rows), d), dtype=np.float32)
-    for j, row in enumerate(rows):
-        passage_vectors[j] = np.frombuffer(row[2], dtype=np.float32)
+    rows = [r for r in rows if r[0] in position and len(r[2]) == 4 * d]
+    passage_vectors = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(
+        len(rows), d).copy()
     passage_asset = np.asarray([position[r[0]] for r in rows], dtype=np.int64)
     offsets = np.searchsorted(passage_asset, np.arange(len(assets) + 1))
     today = utcnow().date()

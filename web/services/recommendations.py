@@ -235,13 +235,14 @@ def recommend(baton: Baton, session: Session, opportunity_id: str, k: int = 5, u
     candidates = library_candidates(baton, session)
     stages = baton.stages
 
-    shared_rows = session.execute(
-        select(ContentEvent.asset_id, func.min(ContentEvent.occurred_at))
+    feedback_rows = session.execute(
+        select(ContentEvent.event_type, ContentEvent.asset_id, func.min(ContentEvent.occurred_at))
         .where(ContentEvent.opportunity_id == opp.opportunity_id,
-               ContentEvent.event_type == "shared")
-        .group_by(ContentEvent.asset_id)
+               ContentEvent.event_type.in_(("shared", "not_helpful")))
+        .group_by(ContentEvent.event_type, ContentEvent.asset_id)
     ).all()
-    shared_on = {asset_id: when for asset_id, when in shared_rows}
+    shared_on = {a: when for kind, a, when in feedback_rows if kind == "shared"}
+    not_helpful_on = {a: when for kind, a, when in feedback_rows if kind == "not_helpful"}
     received = []
     if shared_on:
         received = list(session.scalars(select(Asset.title).where(Asset.id.in_(shared_on))))
@@ -252,7 +253,7 @@ def recommend(baton: Baton, session: Session, opportunity_id: str, k: int = 5, u
                                  "; ".join(received)] if x)
     vector, semantic = _context(baton, text, candidates)
     deal = DealContext(buying_stage, stages.buying_stage_names, vector, industry, persona,
-                       products, shared_on, semantic)
+                       products, shared_on, not_helpful_on, semantic)
 
     model = _effect_model(baton)
     # The segments effects are learned for (see recommender.effects); more keys would only

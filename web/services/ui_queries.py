@@ -18,6 +18,7 @@ from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session, load_only
 
 from models import ApiKey, Asset, ContentEvent, ContentRequest, Opportunity, StageChange, User
+from models import learning as learning_models
 from recommender.domain import utcnow
 from recommender.errors import ValidationError
 from web.errors import NotFoundError
@@ -345,18 +346,11 @@ def set_user_active(session: Session, user_id: int, active: bool) -> User:
 
 
 def last_training_run(baton: Baton, session: Session) -> Any:
-    """Return the newest training run record when the learning area records them, else None."""
-    try:
-        from models import learning
-    except ImportError:  # pragma: no cover - models.learning always exists
-        return None
-    run_model = getattr(learning, "TrainingRun", None)
+    """Return the newest training run when the learning area records them, else None."""
+    run_model = getattr(learning_models, "TrainingRun", None)
     if run_model is None:
         return None
-    order = getattr(run_model, "finished_at", None)
-    if order is None:
-        order = run_model.id
-    return session.scalar(select(run_model).order_by(order.desc()).limit(1))
+    return session.scalar(select(run_model).order_by(run_model.id.desc()).limit(1))
 
 
 def known_owners(session: Session) -> list[str]:

@@ -6,9 +6,10 @@ from typing import Any
 
 from recommender.domain import StageConfig
 
-PLOT_WIDTH = 420
-ROW_HEIGHT = 26
-MARGIN = 30
+PLOT_WIDTH = 760
+LABEL_WIDTH = 300
+ROW_HEIGHT = 22
+MARGIN = 24
 
 
 def _num(value: Any) -> float | None:
@@ -27,10 +28,10 @@ def forest_plot(rows: list[dict]) -> dict:
         low, high = low - 0.1, high + 0.1
     pad = (high - low) * 0.05
     low, high = low - pad, high + pad
-    inner = PLOT_WIDTH - 2 * MARGIN
+    inner = PLOT_WIDTH - LABEL_WIDTH - 2 * MARGIN
 
     def x(value: float) -> float:
-        return round(MARGIN + (value - low) / (high - low) * inner, 1)
+        return round(LABEL_WIDTH + MARGIN + (value - low) / (high - low) * inner, 1)
 
     points = []
     for i, row in enumerate(rows):
@@ -41,6 +42,8 @@ def forest_plot(rows: list[dict]) -> dict:
             "x1": x(lower) if lower is not None else None,
             "x2": x(upper) if upper is not None else None,
             "verdict": (row.get("verdict") or "").replace(" ", "-"),
+            "name": _short(f"{row.get('title') or row.get('asset_id')}", 40),
+            "stage": row.get("buying_stage") or "",
             "label": f"{row.get('title') or row.get('asset_id')} ({row.get('buying_stage')}): "
                      f"effect {effect if effect is not None else 'n/a'}",
         })
@@ -48,10 +51,15 @@ def forest_plot(rows: list[dict]) -> dict:
     start = int(low / step) - 1
     ticks = [t * step for t in range(start, start + 40)
              if low <= t * step <= high][:12]
-    return {"width": PLOT_WIDTH, "height": 2 * MARGIN + max(1, len(rows)) * ROW_HEIGHT,
+    return {"width": PLOT_WIDTH, "label_width": LABEL_WIDTH,
+            "height": 2 * MARGIN + max(1, len(rows)) * ROW_HEIGHT,
             "zero_x": x(0.0), "points": points, "top": MARGIN,
             "bottom": MARGIN + max(1, len(rows)) * ROW_HEIGHT,
             "ticks": [{"x": x(t), "label": f"{t:+.2f}".replace("+0.00", "0")} for t in ticks]}
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def _tick_step(span: float) -> float:

@@ -29,8 +29,26 @@ def settings():
 def _fields(run) -> list[tuple[str, object]]:
     if run is None:
         return []
-    columns = getattr(getattr(run, "__table__", None), "columns", [])
-    return [(c.name, getattr(run, c.name)) for c in columns]
+    shown = ("status", "started_at", "finished_at", "model_version", "error")
+    fields = [(name, getattr(run, name, None)) for name in shown]
+    figures = getattr(run, "figures", None) or {}
+    fields.extend(sorted(_flatten(figures).items()))
+    return [(k, v) for k, v in fields if v not in (None, "", {}, [])]
+
+
+def _flatten(data: dict, prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, name + "."))
+        elif isinstance(value, float):
+            out[name] = f"{value:.4g}"
+        elif isinstance(value, list):
+            out[name] = ", ".join(map(str, value[:10])) + (" …" if len(value) > 10 else "")
+        else:
+            out[name] = value
+    return out
 
 
 def _rules(name: str):

@@ -13,6 +13,7 @@ requests/s. Every request is a real served, logged list (one log row, 5 items, 5
 from __future__ import annotations
 
 import argparse
+import hashlib
 import http.client
 import json
 import os
@@ -31,7 +32,7 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from models import Asset, ContentEvent, Opportunity, Passage, StageChange  # noqa: E402
+from models import Asset, Opportunity, Passage, StageChange  # noqa: E402
 from recommender.domain import ASSET_TYPES  # noqa: E402
 from recommender.embedding import HashingEmbedder  # noqa: E402
 from web.config import Settings  # noqa: E402
@@ -52,6 +53,14 @@ NOTES = ["pricing objection from procurement", "integration questions from IT",
          "route planning for a regional fleet", "security review pending", "needs ROI numbers",
          "comparing against a competitor", "renewal with expansion", "pilot at two depots"]
 BATCH = 20_000
+
+
+def schema_tag() -> str:
+    """Return a short hash of the migrations, so a schema change rebuilds the databases."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "migrations" / "versions").glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:8]
 
 
 def _settings(path: Path) -> Settings:
@@ -115,18 +124,22 @@ def build(path: Path, n_assets: int, n_opps: int, n_events: int, passages: int,
             conn.execute(insert(Opportunity), opps)
             conn.execute(insert(StageChange), changes)
         print(f"  {n_opps:,} opportunities ({time.perf_counter() - t0:.0f} s)", flush=True)
+        sql = ('INSERT INTO content_events (event_id, opportunity_id, asset_id, event_type, '
+               'stage, buying_stage, occurred_at, "user", created_at) '
+               'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        now = str(datetime(2026, 11, 1))
         for start in range(0, n_events, BATCH * 5):
             count = min(BATCH * 5, n_events - start)
             opp = rng.integers(0, n_opps, count)
             asset = rng.integers(0, n_assets, count)
             kind = rng.integers(0, len(EVENT_TYPES), count)
             minutes = rng.integers(0, 600 * 24 * 60, count)
-            conn.execute(insert(ContentEvent), [{
-                "event_id": f"ev-{start + j}", "opportunity_id": f"opp-{opp[j]}",
-                "asset_id": f"asset-{asset[j]:06d}", "event_type": EVENT_TYPES[kind[j]],
-                "stage": PIPELINE[opp[j] % len(PIPELINE)],
-                "buying_stage": BUYING[opp[j] % len(PIPELINE)],
-                "occurred_at": base + timedelta(minutes=int(minutes[j])), "user": "bench"}
+            # Plain DB-API tuples: ~10x faster than ORM dicts for a million rows.
+            conn.exec_driver_sql(sql, [(
+                f"ev-{start + j}", f"opp-{opp[j]}", f"asset-{asset[j]:06d}",
+                EVENT_TYPES[kind[j]], PIPELINE[opp[j] % len(PIPELINE)],
+                BUYING[opp[j] % len(PIPELINE)],
+                str(base + timedelta(minutes=int(minutes[j]))), "bench", now)
                 for j in range(count)])
         print(f"  {n_events:,} events ({time.perf_counter() - t0:.0f} s)", flush=True)
     with baton.session() as session:
@@ -242,7 +255,8 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
     for n in args.assets:
-        path = OUT / f"api_{n}_{args.opportunities}_{args.events}_{args.passages}.db"
+        path = OUT / (f"api_{n}_{args.opportunities}_{args.events}_{args.passages}_"
+                      f"{schema_tag()}.db")
         key_file = path.with_suffix(".key")
         if not path.exists() or not key_file.exists():
             print(f"building {path.name} (once; reused later)", flush=True)

@@ -11,9 +11,11 @@ Method (defensible, and cheap enough for a million events on two cores):
    model of advancing in week *k* and one of exiting (lost / moved back) given no advance, with
    week-in-stage dummies, deal size, industry, persona, prior activity on the deal (shares in
    earlier stages), **rep effects** (the confounder "good reps share more and win more"; a
-   Gaussian prior of sd ``rep_prior_sd`` on the log-odds, i.e. random-effect-like), the asset
-   exposure indicators and, where both sides have ``min_segment_support`` exposed visits, asset
-   × industry / persona interactions.
+   Gaussian prior of sd ``rep_prior_sd`` on the log-odds, i.e. random-effect-like) and the asset
+   exposure indicators. Segment effects come from a third model (advance, same covariates) with
+   asset x industry / persona interactions where both sides of the segment have
+   ``min_segment_support`` exposed visits; the pooled effects come from the models without
+   them (with a full set of interactions the main effect is identified only by the prior).
 3. **Effect** (the estimand, in probability units): the difference in the probability of
    advancing out of the stage within the visit if the asset is shared at the start of the visit
    versus never, other content held at none, averaged over the stage's observed visits
@@ -25,13 +27,18 @@ Method (defensible, and cheap enough for a million events on two cores):
    per asset type x stage (leave-one-out, pooled towards the stage mean). The posterior
    ``mean, sd`` are reported with a ``level`` interval. The type x stage prior is also the
    cold-start prior of new assets. Cells shared in fewer than ``min_support`` visits keep it.
+   Segment cells are not shrunk further: their interaction prior (``segment_prior_sd``) already
+   pulls them towards the pooled effect.
 5. **Win effect**: the advance effect times the baseline probability of winning once past the
    stage (product of the later stages' baseline advance probabilities): the effect on the final
    win if content acts through the stage where it is shared.
 
 Beside each estimate: ``naive_rate`` / ``naive_rate_unused``, the win rate of closed deals that
 reached the stage with and without the asset ever shared (what commercial tools report).
-The artifact is JSON (no pickle).
+Assumptions, stated: no unmeasured confounding given rep, deal covariates, time in stage and
+prior activity (a rep who shares because a deal *feels* warm is not seen); content acts on the
+visit during which it is shared. The randomized share of the logging policy's lists is what
+makes the first checkable (``baton evaluate-policy``). The artifact is JSON (no pickle).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from flask import current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from recommender.domain import role_allows, utcnow
+from web import ratelimit
 from web.db import get_baton, get_session
 from web.errors import error_response
 from web.services.accounts import KEY_PREFIX, Principal, verify_api_key
@@ -108,8 +109,17 @@ def require_role(role: str, sidebar: bool = False):
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
+            wait = ratelimit.retry_after("api_key")
+            if wait:
+                response = error_response(429, "too_many_requests", "too many failed API key "
+                                          f"attempts from this address; retry in {wait} s")
+                response.headers["Retry-After"] = str(wait)
+                return response
             principal = current_principal()
             if principal is None:
+                if request.headers.get("Authorization", "").partition(" ")[2].strip().startswith(
+                        KEY_PREFIX + "_"):
+                    ratelimit.record_failure("api_key")
                 return error_response(401, "unauthorized", "a valid API key is required "
                                       "(Authorization: Bearer <key>)")
             if principal.kind == "sidebar" and not sidebar:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.web.api_support import bearer, make_keys, seed
 
@@ -50,6 +51,7 @@ def test_api_fuzz_matches_schema(fuzz_app):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", fuzz_app)
     key = fuzz_app.config["BATON_FUZZ_KEY"]
     failures: list[str] = []
+    rejected: set[str] = set()
     operations = 0
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -65,11 +67,18 @@ def test_api_fuzz_matches_schema(fuzz_app):
             assert response.status_code < 500, (case.method, case.path, response.status_code,
                                                 response.text[:500])
             check_envelope(response, case)
-            case.validate_response(response, headers=bearer(key))
+            if response.status_code == 422:
+                message = response.json()["error"]["message"]
+                rejected.add(f"{case.method} {case.path}: {message}"[:160])
+            # Schema-valid bodies may still break a business rule (unknown stage, unknown
+            # opportunity): a 422 with the envelope is by design, so that one check is off.
+            case.validate_response(response, headers=bearer(key),
+                                   excluded_checks=[positive_data_acceptance])
 
         try:
             run()
-        except (Exception, BaseExceptionGroup) as exc:  # collect every operation's first failure, then report all
+        except (Exception, BaseExceptionGroup) as exc:  # report every operation's failure
             failures.append(f"{operation.method.upper()} {operation.path}: {_summary(exc)}")
+    print(f"{operations} operations fuzzed; 422 reasons seen:", *sorted(rejected)[:40], sep="\n")
     assert operations >= 10
     assert not failures, "\n\n".join(failures)

@@ -113,3 +113,21 @@ def test_cli_simulate_and_train(runner, loaded, tmp_path):
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     assert doc["figures"]["estimates"] > 0 and Path(doc["artifact"]).exists()
+
+
+def test_train_on_any_database(any_db_url, tmp_path, embedder):
+    from web.config import Settings
+    from web.runtime import Baton
+
+    settings = Settings(instance_path=str(tmp_path / "inst"), database_url=any_db_url,
+                        embedding_model="baton-hashing", secret_key="t")
+    runtime = Baton(settings, embedder=embedder)
+    runtime.init_database()
+    try:
+        load_world(runtime, simulate_world(2, n_opportunities=120))
+        report = learning.train(runtime)
+        assert report.figures["visits"] > 120
+        assert learning.current_model(runtime).version == report.model_version
+        assert runs(runtime)[-1].status == "succeeded"
+    finally:
+        runtime.close()

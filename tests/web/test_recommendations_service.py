@@ -228,3 +228,20 @@ def test_asset_marked_not_helpful_is_demoted_with_its_date(library):
     ids = [i.asset_id for i in after.items]
     assert ids.index("pricing") > 0
     assert "marked not helpful on 2026-11-02" in after.items[ids.index("pricing")].reasons
+
+
+def test_concurrent_requests_share_the_caches_safely(library):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with library.session() as session:
+        for i in range(4):
+            add_opportunity(session, opportunity_id=f"opp-{i}", notes=f"deal {i} pricing terms")
+
+    def serve(i: int) -> int:
+        with library.session() as session:
+            return len(recommend(library, session, f"opp-{i % 4}", k=3).items)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(serve, range(16))) == [3] * 16
+    with library.session() as session:
+        assert session.scalar(select(func.count()).select_from(RecommendationLog)) == 16

@@ -98,13 +98,13 @@ def test_settings_shows_the_last_training_run_and_its_figures(client, users, bat
 
     with baton.session() as session:
         session.add(TrainingRun(status="failed", started_at=datetime(2026, 1, 1),
-                                figures={}, error="old"))
+                                figures={}, error="disk full in January"))
         session.add(TrainingRun(status="succeeded", started_at=datetime(2026, 11, 1, 9),
                                 finished_at=datetime(2026, 11, 1, 9, 5), model_version="v7",
                                 figures={"episodes": 1200, "holdout": {"auc": 0.6123456}}))
     sign_in(client, "admin")
     body = client.get("/settings").get_data(as_text=True)
     assert "No model trained yet" not in body
-    assert "succeeded" in body and "v7" in body and "old" not in body
+    assert "succeeded" in body and "v7" in body and "disk full" not in body
     assert "<dt>holdout.auc</dt><dd>0.6123</dd>" in body
     assert 'datetime="2026-11-01T09:05:00Z"' in body

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from recommender.domain import ASSET_TYPES, EVENT_TYPES, OPPORTUNITY_STATUSES
+
+
+class UtcDateTime(fields.DateTime):
+    """Stored times are naive UTC: serialise them with their offset, as RFC 3339 requires."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class StrictSchema(Schema):
@@ -58,8 +69,8 @@ class AssetSchema(Schema):
     media_type = fields.String()
     file_size = fields.Integer()
     word_count = fields.Integer()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
 
 
 class AssetHitSchema(AssetSchema):
@@ -154,16 +165,16 @@ class OpportunitySchema(Schema):
     persona = fields.String()
     amount = fields.Float(allow_none=True)
     owner = fields.String()
-    created_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime(allow_none=True)
     pipeline = fields.String()
     stage = fields.String()
     buying_stage = fields.String(allow_none=True)
-    stage_entered_at = fields.DateTime(allow_none=True)
+    stage_entered_at = UtcDateTime(allow_none=True)
     status = fields.String()
-    closed_at = fields.DateTime(allow_none=True)
+    closed_at = UtcDateTime(allow_none=True)
     notes = fields.String()
     products = fields.List(fields.String())
-    updated_at = fields.DateTime()
+    updated_at = UtcDateTime()
     stuck = fields.Nested(StuckSchema, allow_none=True)
 
 
@@ -280,4 +291,4 @@ class SidebarTokenSchema(Schema):
     token = fields.String(required=True)
     url = fields.String(required=True, metadata={"example": "/sidebar/006A?token=..."})
     opportunity_id = fields.String(required=True)
-    expires_at = fields.DateTime(required=True)
+    expires_at = UtcDateTime(required=True)

@@ -34,7 +34,7 @@ class Shares(MethodView):
         return body, 201, {"Location": link.url}
 
 
-@blp.route("/<int:share_id>")
+@blp.route("/<int(max=2147483647):share_id>")
 class ShareResource(MethodView):
     @access(blp, "rep")
     @blp.response(204)

@@ -13,6 +13,7 @@ encoding.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,13 +29,15 @@ from recommender.asset_files import (
     AssetFile,
     LoadedAsset,
     content_hash,
+    default_id,
     discover,
     load_asset,
     parse_metadata,
+    parse_yaml_mapping,
 )
 from recommender.embedding import normalize_rows
 from recommender.errors import BatonError, ExtractionError
-from recommender.extract import format_for_name
+from recommender.extract import extract, format_for_name
 from recommender.passages import split_passages
 from web.errors import ConflictError
 from web.runtime import Baton
@@ -292,9 +295,6 @@ def _prune(baton: Baton, roots: list[Path], files: list[AssetFile]) -> list[str]
 
 def ingest_upload(baton: Baton, filename: str, data: bytes, metadata: dict) -> str:
     """Store an uploaded file under the instance's files folder and ingest it; return its id."""
-    from recommender.asset_files import default_id
-    from recommender.extract import extract
-
     settings = baton.settings
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(str(filename)).name).strip("-.") or "upload"
     format_for_name(safe)
@@ -302,8 +302,6 @@ def ingest_upload(baton: Baton, filename: str, data: bytes, metadata: dict) -> s
                         max_pdf_pages=settings.max_pdf_pages)
     raw = {k: v for k, v in (metadata or {}).items() if v is not None}
     if extracted.front_matter is not None:
-        from recommender.asset_files import parse_yaml_mapping
-
         raw = {**parse_yaml_mapping(extracted.front_matter, "front matter"), **raw}
     meta, given = parse_metadata(
         raw, stages=baton.stages, default_asset_id=default_id(Path(safe), Path(".")),
@@ -312,8 +310,6 @@ def ingest_upload(baton: Baton, filename: str, data: bytes, metadata: dict) -> s
         existing = session.get(Asset, meta.id)
         if existing is not None and existing.status != "retired":
             raise ConflictError(f"asset {meta.id!r} already exists")
-    import hashlib
-
     digest = hashlib.sha256(data).hexdigest()
     loaded = LoadedAsset(meta, extracted, digest, len(data), given)
     folder = settings.files_dir

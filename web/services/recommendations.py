@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
+import threading
 import time
 import uuid
 from collections import OrderedDict
@@ -38,6 +39,7 @@ _CONTEXT_CACHE = "recommend.context_vectors"
 _POSTERIOR_CACHE = "recommend.posteriors"
 _NEUTRAL = NeutralEffects()  # one instance, so its posteriors are cached like a model's
 _RULES_REFRESH_SECONDS = 2.0
+_LOCK = threading.Lock()  # guards the OrderedDict caches across a server's threads
 
 
 @dataclass
@@ -119,28 +121,34 @@ def _context(baton: Baton, text: str, candidates: Candidates):
     cache: OrderedDict = baton.cache.setdefault(_CONTEXT_CACHE, OrderedDict())
     embedder = baton.embedder
     key = (embedder.name, hashlib.sha256(text.encode("utf-8")).hexdigest())
-    hit = cache.get(key)
+    with _LOCK:
+        hit = cache.get(key)
+        if hit is not None:
+            cache.move_to_end(key)
     if hit is None:
         hit = [embedder.encode([text])[0], None, None]
-        cache[key] = hit
-        if len(cache) > 4096:
-            cache.popitem(last=False)
-    else:
-        cache.move_to_end(key)
+        with _LOCK:
+            cache[key] = hit
+            while len(cache) > 4096:
+                cache.popitem(last=False)
     vector = hit[0]
     if vector.shape[0] != candidates.vectors.shape[1]:
         return None, None
+    semantic = hit[2]
+    if hit[1] is candidates and semantic is not None:
+        return vector, semantic
     # The (n,) semantic match costs a pass over every passage vector: keep it for the few
     # hundred most recent deals (bounded to about 32 MB) while the library is unchanged.
-    if hit[1] is not candidates:
+    semantic = candidates.semantic(vector).astype(np.float32)
+    with _LOCK:
         budget = max(16, (32 << 20) // (4 * len(candidates) + 1))
         excess = len(cache) - budget
         for position, entry in enumerate(cache.values()):  # oldest first
             if position >= excess:
                 break
             entry[1] = entry[2] = None
-        hit[1], hit[2] = candidates, candidates.semantic(vector).astype(np.float32)
-    return vector, hit[2]
+        hit[2], hit[1] = semantic, candidates
+    return vector, semantic
 
 
 def _effect_model(baton: Baton):
@@ -159,10 +167,11 @@ def _posterior(baton: Baton, model, candidates: Candidates, stage: str, context:
     """Return the effect posterior (mean, sd) of every asset, cached per model and segment."""
     cache: OrderedDict = baton.cache.setdefault(_POSTERIOR_CACHE, OrderedDict())
     key = (id(model), id(candidates), stage, tuple(sorted(context.items())))
-    hit = cache.get(key)
-    if hit is not None and hit[0] is model and hit[1] is candidates:
-        cache.move_to_end(key)
-        return hit[2], hit[3]
+    with _LOCK:
+        hit = cache.get(key)
+        if hit is not None and hit[0] is model and hit[1] is candidates:
+            cache.move_to_end(key)
+            return hit[2], hit[3]
     ids = list(candidates.asset_ids)
     try:
         accepts_types = "asset_types" in inspect.signature(model.posterior).parameters
@@ -178,9 +187,10 @@ def _posterior(baton: Baton, model, candidates: Candidates, stage: str, context:
     if mean.shape != (len(ids),) or sd.shape != (len(ids),):
         raise BatonError(f"the effect model returned shapes {mean.shape}, {sd.shape} for "
                          f"{len(ids)} assets")
-    cache[key] = (model, candidates, mean, sd)
-    while len(cache) > max(8, (64 << 20) // (16 * len(ids) + 1)):  # about 64 MB at most
-        cache.popitem(last=False)
+    with _LOCK:
+        cache[key] = (model, candidates, mean, sd)
+        while len(cache) > max(8, (64 << 20) // (16 * len(ids) + 1)):  # about 64 MB at most
+            cache.popitem(last=False)
     return mean, sd
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -25,6 +26,7 @@ from web.errors import NotFoundError
 from web.runtime import Baton
 
 MAX_PER_PAGE = 100
+FACET_TTL = 30.0
 LIBRARY_STATUSES = ("active", "archived", "retired")
 DEAL_SORTS = ("stage", "days", "amount", "name", "stuck", "owner")
 
@@ -145,9 +147,12 @@ def library_page(baton: Baton, session: Session, filters: LibraryFilters, page: 
                       industry=filters.industry or None,
                       include_unrecommendable=filters.status != "active")
         ids = [h.asset_id for h in hits]
+        # Fetch by primary key only: a status predicate here makes SQLite scan the status index.
         rows = {a.id: a for a in session.scalars(
-            _library_query(filters).where(Asset.id.in_(ids)))}
-        ordered = [rows[i] for i in ids if i in rows]
+            select(Asset).options(load_only(*_CARD_COLUMNS)).where(Asset.id.in_(ids)))}
+        ordered = [rows[i] for i in ids if i in rows and (
+            not filters.status or rows[i].status == filters.status) and (
+            not filters.needs_review or rows[i].stage_source == "auto")]
         passages = {h.asset_id: getattr(h, "passage", "") or "" for h in hits}
         start = (page - 1) * per_page
         return Page(ordered[start:start + per_page], page, per_page, len(ordered)), passages
@@ -156,15 +161,17 @@ def library_page(baton: Baton, session: Session, filters: LibraryFilters, page: 
 
 
 def library_facets(baton: Baton, session: Session) -> dict[str, list[tuple[str, str, int]]]:
-    """Return facet options as ``(value, label, count)``; counts over active assets, cached
-    until the library changes."""
-    fingerprint = tuple(session.execute(select(func.count(Asset.id),
-                                               func.max(Asset.updated_at))).one())
+    """Return facet options as ``(value, label, count)``; counts over active assets.
+
+    Cached per process until the number of assets changes, and at most ``FACET_TTL`` seconds
+    (an edit that moves an asset between stages shows in the counts within that time).
+    """
+    count = session.scalar(select(func.count()).select_from(Asset))
     hit = baton.cache.get("ui.facets")
-    if hit is not None and hit[0] == fingerprint:
-        return hit[1]
+    if hit is not None and hit[0] == count and time.monotonic() - hit[1] < FACET_TTL:
+        return hit[2]
     facets = _library_facets(baton, session)
-    baton.cache["ui.facets"] = (fingerprint, facets)
+    baton.cache["ui.facets"] = (count, time.monotonic(), facets)
     return facets
 
 

@@ -10,6 +10,7 @@ from flask import Flask, abort, g, redirect, render_template, request, session, 
 from models import User
 from recommender.domain import role_allows, utcnow
 from recommender.errors import BatonError
+from web import ratelimit
 from web.db import get_session
 from web.errors import STATUS_FOR_ERROR
 from web.services.accounts import authenticate_user
@@ -47,6 +48,7 @@ def login_required(role: str = "rep"):
                                        f"you are signed in as a {user.role}.")
             return view(*args, **kwargs)
 
+        wrapped.required_role = role  # type: ignore[attr-defined]
         return wrapped
 
     return decorator
@@ -65,10 +67,16 @@ def _safe_next(target: str | None) -> str | None:
 def login():
     """Sign in with e-mail and password."""
     error = None
+    wait = ratelimit.retry_after("sign_in") if request.method == "POST" else 0
+    if wait:
+        return render_template("ui/login.html", error=f"Too many failed sign-ins from this "
+                               f"address; try again in {wait} s.",
+                               email=request.form.get("email", "")), 429, {"Retry-After": wait}
     if request.method == "POST":
         user = authenticate_user(get_session(), request.form.get("email", ""),
                                  request.form.get("password", ""))
         if user is None:
+            ratelimit.record_failure("sign_in")
             error = "Wrong e-mail or password, or the account is deactivated."
         else:
             session.clear()

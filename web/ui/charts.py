@@ -42,7 +42,7 @@ def forest_plot(rows: list[dict]) -> dict:
             "x1": x(lower) if lower is not None else None,
             "x2": x(upper) if upper is not None else None,
             "verdict": (row.get("verdict") or "").replace(" ", "-"),
-            "name": _short(f"{row.get('title') or row.get('asset_id')}", 40),
+            "name": _short(f"{row.get('title') or row.get('asset_id')}", 36),
             "stage": row.get("buying_stage") or "",
             "label": f"{row.get('title') or row.get('asset_id')} ({row.get('buying_stage')}): "
                      f"effect {effect if effect is not None else 'n/a'}",

@@ -310,8 +310,19 @@ class ContentEffectModel:
 
     # ------------------------------------------------------------------ serving
     def _index(self) -> None:
-        self._lookup = {(e.asset_id, e.buying_stage, e.segment): (e.effect, e.sd)
-                        for e in self.effects_}
+        """Lookup for ``posterior``: pooled cells, and segment cells that credibly differ.
+
+        A segment estimate replaces the pooled one only when the pooled mean lies outside the
+        segment's interval: a noisy segment estimate would otherwise trade bias for variance
+        on every deal of that segment.
+        """
+        z = float(stats.norm.ppf(0.5 + self.level / 2))
+        pooled = {(e.asset_id, e.buying_stage): e for e in self.effects_ if e.segment is None}
+        self._lookup = {}
+        for e in self.effects_:
+            base = pooled.get((e.asset_id, e.buying_stage))
+            if e.segment is None or base is None or abs(e.effect - base.effect) > z * e.sd:
+                self._lookup[(e.asset_id, e.buying_stage, e.segment)] = (e.effect, e.sd)
 
     def _check(self) -> None:
         if not hasattr(self, "effects_"):
@@ -337,8 +348,8 @@ class ContentEffectModel:
         """Posterior ``(mean (n,), sd (n,))`` of each asset's effect at ``buying_stage``.
 
         ``context`` may carry the deal's ``industry`` / ``persona``: a segment estimate is used
-        where one exists. Unknown (new) assets get the prior of their type x stage; pass
-        ``asset_types`` for assets the model has not seen.
+        where one exists and credibly differs from the pooled one. Unknown (new) assets get the
+        prior of their type x stage; pass ``asset_types`` for assets the model has not seen.
         """
         self._check()
         stage = self._stage(buying_stage)

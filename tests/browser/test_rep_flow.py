@@ -75,5 +75,14 @@ def test_deal_desk_sorts_by_days_in_stage_with_the_keyboard(page, live_server):
     page.wait_for_url(re.compile(r"desc=1"))
     first_deal = page.locator("table.deals tbody tr").first
     assert "opp-stuck" in first_deal.get_by_role("link").get_attribute("href")
-    # Dates and times are shown in the viewer's locale by baton.js.
     assert axe_violations(page) == []
+
+
+def test_dates_are_shown_in_the_viewers_locale(page, live_server):
+    sign_in(page, "rep")
+    page.goto("/library/assets/roi")
+    stamp = page.locator('time[datetime="2026-03-01T10:00:00Z"]').first
+    # The server writes UTC; baton.js rewrites it for en-GB in Europe/Paris (UTC+1 in March).
+    assert stamp.get_attribute("title") == "2026-03-01T10:00:00Z"
+    text = stamp.inner_text()
+    assert "UTC" not in text and "11:00" in text and "2026" in text

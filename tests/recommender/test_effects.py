@@ -81,12 +81,20 @@ def test_posterior_shapes_context_and_cold_start(world, fitted):
                               asset_types={"brand-new-asset": "case_study"})
     assert (m2[0], s2[0]) == pytest.approx((m_type, s_type))
     assert mean[-1] == pytest.approx(fitted.prior("consideration")[0])
-    seg = next((e for e in fitted.effects_ if e.segment), None)
-    if seg is not None:
+    pooled_of = {(e.asset_id, e.buying_stage): e for e in pooled(fitted)}
+    segs = [e for e in fitted.effects_ if e.segment]
+    assert segs
+    used = 0
+    for seg in segs:
         kind, value = seg.segment.split("=", 1)
-        m3, _ = fitted.posterior([seg.asset_id], seg.buying_stage, {kind: value})
-        assert m3[0] == pytest.approx(seg.effect) or m3[0] != fitted.posterior(
-            [seg.asset_id], seg.buying_stage)[0][0]
+        base = pooled_of[(seg.asset_id, seg.buying_stage)]
+        m3, s3 = fitted.posterior([seg.asset_id], seg.buying_stage, {kind: value})
+        if abs(seg.effect - base.effect) > 1.645 * seg.sd:  # credibly different: used
+            assert (m3[0], s3[0]) == pytest.approx((seg.effect, seg.sd))
+            used += 1
+        else:
+            assert (m3[0], s3[0]) == pytest.approx((base.effect, base.sd))
+    assert used < len(segs)
     with pytest.raises(UnknownStageError, match="purchase"):
         fitted.posterior(ids, "purchase")
 
@@ -136,3 +144,16 @@ def test_fit_without_any_share_serves_neutral_priors():
     assert model.effects_ == []
     mean, sd = model.posterior(["anything"], "decision")
     assert mean[0] == pytest.approx(0.0) and sd[0] > 0
+
+
+def test_segment_estimate_used_only_when_it_credibly_differs(fitted):
+    data = fitted.to_dict()
+    base = dict(data["effects"][0], segment=None, effect=0.02, sd=0.01)
+    strong = dict(base, segment="industry=retail", effect=0.15, sd=0.03)
+    weak = dict(base, segment="persona=cfo", effect=0.04, sd=0.03)
+    data["effects"] = [base, strong, weak]
+    model = ContentEffectModel.from_dict(data)
+    aid, stage = base["asset_id"], base["buying_stage"]
+    assert model.posterior([aid], stage, {"industry": "retail"})[0][0] == pytest.approx(0.15)
+    assert model.posterior([aid], stage, {"persona": "cfo"})[0][0] == pytest.approx(0.02)
+    assert model.posterior([aid], stage, {"industry": "healthcare"})[0][0] == pytest.approx(0.02)

@@ -129,6 +129,7 @@ class Assets(MethodView):
         baton = get_baton()
         upload = form.pop("file")
         data = upload.read(baton.settings.max_file_bytes + 1)
+        upload.close()  # a large upload is spooled to a temporary file: release it now
         if len(data) > baton.settings.max_file_bytes:
             raise RequestEntityTooLarge(
                 f"the file is larger than {baton.settings.max_file_mb:g} MB (BATON_MAX_FILE_MB)")

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select, update
@@ -47,6 +46,8 @@ from web.services.crm_rows import (
 )
 
 BATCH_SIZE = 5000
+HISTORY_CACHE_SIZE = 200_000
+EVENT_BATCH = 10_000  # fewer, larger commits: the same hot index pages are written once
 OPPORTUNITY_BATCH = 1000
 MAX_KEPT_ERRORS = 10_000
 PIPELINE_OF_FORMAT = {"baton": None, "salesforce": "salesforce", "hubspot": "hubspot"}
@@ -98,6 +99,8 @@ class _Importer:
         self.report = ImportReport()
         self.on_error = on_error
         self.seen_opportunities: dict[str, str] = {}
+        # opportunity id -> (current stage, stage changes, their times), for blank-stage events
+        self.history_cache: dict[str, tuple[str, list, list]] = {}
 
     # -- helpers ---------------------------------------------------------------------------
     def reject(self, error: RowError) -> None:
@@ -266,8 +269,10 @@ class _Importer:
             select(Opportunity.opportunity_id, Opportunity.pipeline)).all())
         assets = set(session.scalars(select(Asset.id)))
         if session.get_bind().dialect.name == "sqlite":
-            # A 64 MB page cache keeps the event indexes' hot pages in memory on big imports.
+            # A 64 MB page cache keeps the event indexes' hot pages in memory on big imports,
+            # and fewer WAL checkpoints (each one syncs) while the import runs.
             session.connection().exec_driver_sql("PRAGMA cache_size=-65536")
+            session.connection().exec_driver_sql("PRAGMA wal_autocheckpoint=16384")
         for path in plan.files["events"]:
             batch: list[tuple[int, EventRecord]] = []
             for line, record in self.records(read_baton_events(path, self.resolver)):
@@ -282,12 +287,13 @@ class _Importer:
                         f"unknown asset_id {record.asset_id!r} (ingest the asset first)")))
                     continue
                 batch.append((line, record))
-                if len(batch) >= BATCH_SIZE:
+                if len(batch) >= EVENT_BATCH:
                     self._insert_events(session, str(path), batch, pipelines)
                     batch = []
             self._insert_events(session, str(path), batch, pipelines)
         if session.get_bind().dialect.name == "sqlite":
-            session.connection().exec_driver_sql("PRAGMA cache_size=-2000")  # the default
+            session.connection().exec_driver_sql("PRAGMA cache_size=-2000")  # the defaults
+            session.connection().exec_driver_sql("PRAGMA wal_autocheckpoint=1000")
 
     def _insert_events(self, session: Session, path: str, batch, pipelines) -> None:
         if not batch:
@@ -315,12 +321,13 @@ class _Importer:
             lines[record.event_id] = line
             if not record.stage:
                 blank.add(record.event_id)
-        if rows:
+        stored_ids = self._stored_event_ids(session, list(rows)) if rows else []
+        if stored_ids:
             cols = [ContentEvent.event_id, ContentEvent.opportunity_id, ContentEvent.asset_id,
                     ContentEvent.event_type, ContentEvent.stage, ContentEvent.occurred_at,
                     ContentEvent.user, ContentEvent.propensity, ContentEvent.recommendation_id]
             for stored in session.execute(select(*cols).where(
-                    ContentEvent.event_id.in_(list(rows)))).mappings():
+                    ContentEvent.event_id.in_(stored_ids))).mappings():
                 event_id = stored["event_id"]
                 row = rows.pop(event_id)
                 if same_event(stored, row, compare_stage=event_id not in blank):
@@ -336,23 +343,43 @@ class _Importer:
         counts["events_added"] += len(rows)
         session.commit()
 
+    def _stored_event_ids(self, session: Session, ids: list[str]) -> list[str]:
+        """Return which of ``ids`` are stored, through the driver (the common answer: none)."""
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            result = connection.exec_driver_sql(
+                "SELECT event_id FROM content_events WHERE event_id = ANY(%s)", (ids,))
+        else:
+            marks = ", ".join(["?"] * len(ids))
+            result = connection.exec_driver_sql(
+                f"SELECT event_id FROM content_events WHERE event_id IN ({marks})", tuple(ids))
+        return [r[0] for r in result]
+
     def _stage_at_time(self, session: Session, rows: list[dict], pipelines) -> None:
         """Fill stage and buying stage of events that gave none: the deal's stage back then."""
-        ids = {r["opportunity_id"] for r in rows}
-        changes: dict[str, list[tuple[datetime, str | None, str]]] = defaultdict(list)
-        for opp, frm, to, when in session.execute(
-            select(StageChange.opportunity_id, StageChange.from_stage, StageChange.to_stage,
-                   StageChange.changed_at)
-            .where(StageChange.opportunity_id.in_(ids))
-            .order_by(StageChange.opportunity_id, StageChange.changed_at)
-        ).all():
-            changes[opp].append((when, frm, to))
-        current = dict(session.execute(
-            select(Opportunity.opportunity_id, Opportunity.stage)
-            .where(Opportunity.opportunity_id.in_(ids))).all())
+        cache = self.history_cache
+        missing = {r["opportunity_id"] for r in rows} - cache.keys()
+        if missing:
+            if len(cache) + len(missing) > HISTORY_CACHE_SIZE:
+                cache.clear()  # bounded memory; events files are usually grouped by deal
+            found: dict[str, list] = defaultdict(list)
+            for opp, frm, to, when in session.execute(
+                select(StageChange.opportunity_id, StageChange.from_stage, StageChange.to_stage,
+                       StageChange.changed_at)
+                .where(StageChange.opportunity_id.in_(missing))
+                .order_by(StageChange.opportunity_id, StageChange.changed_at)
+            ).all():
+                found[opp].append((when, frm, to))
+            for opp, stage in session.execute(
+                select(Opportunity.opportunity_id, Opportunity.stage)
+                .where(Opportunity.opportunity_id.in_(missing))
+            ).all():
+                changes = found.get(opp, [])
+                cache[opp] = (stage, changes, [c[0] for c in changes])
         for row in rows:
             opp = row["opportunity_id"]
-            stage = stage_at(changes.get(opp, []), row["occurred_at"], current[opp])
+            current, changes, times = cache[opp]
+            stage = stage_at(changes, row["occurred_at"], current, times)
             row["stage"] = stage
             try:
                 row["buying_stage"] = self.resolver.buying_stage(stage, pipelines[opp])

@@ -56,11 +56,14 @@ def fast_insert(session: Session, table, columns: tuple[str, ...], rows: list[di
 
 
 def stage_at(changes: list[tuple[datetime, str | None, str]], when: datetime,
-             current: str) -> str:
-    """Return the stage an opportunity was in at ``when`` given its sorted stage changes."""
+             current: str, times: list[datetime] | None = None) -> str:
+    """Return the stage an opportunity was in at ``when`` given its sorted stage changes.
+
+    ``times`` (the changes' times) may be passed in when the caller keeps them.
+    """
     if not changes:
         return current
-    i = bisect_right([c[0] for c in changes], when)
+    i = bisect_right(times if times is not None else [c[0] for c in changes], when)
     if i > 0:
         return changes[i - 1][2]
     return changes[0][1] or changes[0][2]

@@ -108,10 +108,11 @@ class LibraryFilters:
         return data
 
 
+# Only columns stored before ``text`` in the row: SQLite then never reads the overflow pages
+# that hold an asset's text and vector, which keeps list pages fast on a large library.
 _CARD_COLUMNS = (Asset.id, Asset.title, Asset.type, Asset.stage, Asset.stage_source,
                  Asset.stage_confidence, Asset.personas, Asset.industries, Asset.products,
-                 Asset.status, Asset.expires, Asset.owner, Asset.review_by, Asset.updated_at,
-                 Asset.word_count, Asset.url)
+                 Asset.status, Asset.expires, Asset.owner, Asset.review_by, Asset.url)
 
 
 def _library_query(filters: LibraryFilters):

@@ -56,7 +56,8 @@ def main() -> None:
         with baton.session() as s:
             rows = s.execute(select(Asset.embedding, Asset.stage, Asset.type)
                              .where(Asset.stage_source == "given",
-                                    Asset.status != "retired")).all()
+                                    Asset.status != "retired")
+                             .order_by(Asset.id)).all()  # the tagger's order: same folds
             tagger = fit_taggers(baton, s, embedder.name).stage
         protos = prototypes(baton)
         baton.close()

@@ -7,7 +7,7 @@ import random
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from tests.acceptance.conftest import make_app, run_sh
+from tests.acceptance.conftest import make_app, run_cli, run_sh
 
 SKIP_TABLES = {"alembic_version"}
 
@@ -43,7 +43,8 @@ def opportunity(env, oid: str) -> dict:
     """The opportunity as ``GET /api/v1/opportunities/{id}`` returns it."""
     app = make_app(env)
     try:
-        key = _KEYS.setdefault(env["BATON_DATABASE_URL"], run_cli_key(env))
+        url = env["BATON_DATABASE_URL"]
+        key = _KEYS.get(url) or _KEYS.setdefault(url, run_cli_key(env))
         res = app.test_client().get(f"/api/v1/opportunities/{oid}",
                                     headers={"Authorization": f"Bearer {key}"})
         assert res.status_code == 200, (oid, res.get_json())
@@ -109,7 +110,7 @@ def test_baton_format_rejects_bad_rows_loudly_and_reimport_changes_nothing(tmp_p
     assert opportunity(baton_env, "K-5")["stage"] == "Proposal/Price Quote"
     assert opportunity(baton_env, "K-2")["status"] == "won"
     before = db_state(baton_env)
-    again = run_sh(baton_env, "import-crm", str(crm / "opportunities.csv"),
+    again = run_cli(baton_env, "import-crm", str(crm / "opportunities.csv"),
                    str(crm / "stage_history.csv"), str(crm / "content_events.csv"),
                    "--format", "baton", "--json")
     assert again.code != 0
@@ -135,7 +136,7 @@ Opportunity ID,Opportunity Name,Field / Event,Old Value,New Value,Edit Date,Edit
 def test_salesforce_report_with_labels_and_field_history(tmp_path, baton_env):
     write(tmp_path / "sf" / "opportunities_report.csv", SF_REPORT)
     write(tmp_path / "sf" / "stage_history_report.csv", SF_FIELD_HISTORY)
-    res = run_sh(baton_env, "import-crm", str(tmp_path / "sf"), "--format", "salesforce", "--json")
+    res = run_cli(baton_env, "import-crm", str(tmp_path / "sf"), "--format", "salesforce", "--json")
     assert res.code == 0, res.stderr
     heron = opportunity(baton_env, "006A1")
     assert heron["stage"] == "Value Proposition" and heron["account"] == "Heron Ltd"
@@ -175,7 +176,7 @@ description, with a comma"
 @pytest.mark.parametrize("booleans", [("1", "0"), ("true", "false")])
 def test_salesforce_data_loader_export(tmp_path, baton_env, booleans):
     _dataloader(tmp_path, booleans)
-    res = run_sh(baton_env, "import-crm", str(tmp_path / "dl"), "--format", "salesforce")
+    res = run_cli(baton_env, "import-crm", str(tmp_path / "dl"), "--format", "salesforce")
     assert res.code == 0, res.stderr
     osprey = opportunity(baton_env, "0065g00000AbCdEAAV")
     assert osprey["account"] == "Osprey Freight"
@@ -185,7 +186,7 @@ def test_salesforce_data_loader_export(tmp_path, baton_env, booleans):
     to_stages = [to for _, to in history(baton_env, "0065g00000AbCdEAAV")]
     assert to_stages[-2:] == ["Needs Analysis", "Negotiation/Review"], to_stages
     before = db_state(baton_env)
-    assert run_sh(baton_env, "import-crm", str(tmp_path / "dl"), "--format",
+    assert run_cli(baton_env, "import-crm", str(tmp_path / "dl"), "--format",
                   "salesforce").code == 0
     assert db_state(baton_env) == before
 
@@ -203,7 +204,7 @@ Record ID,Deal Name,Deal Stage,Amount,Close Date,Create Date,Deal owner,Pipeline
 def test_hubspot_deals_export_with_labels_and_internal_names(tmp_path, baton_env, id_column):
     write(tmp_path / "hs" / "hubspot-crm-exports-all-deals.csv",
           HUBSPOT.replace("Record ID", id_column))
-    res = run_sh(baton_env, "import-crm", str(tmp_path / "hs"), "--format", "hubspot")
+    res = run_cli(baton_env, "import-crm", str(tmp_path / "hs"), "--format", "hubspot")
     assert res.code != 0
     bad = [ln for ln in res.stderr.splitlines() if "Signing Party" in ln]
     assert len(bad) == 1 and ":5" in bad[0] and "hubspot-crm-exports-all-deals.csv" in bad[0], \

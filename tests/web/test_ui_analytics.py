@@ -82,3 +82,22 @@ def test_quarterly_review_downloads_as_markdown_and_csv(client, data):
     response = client.get("/analytics/quarterly-review.csv")
     assert response.mimetype == "text/csv" and "," in response.get_data(as_text=True)
     assert client.get("/analytics/quarterly-review.pdf").status_code == 404
+
+
+def test_recent_feedback_paginates_separately_from_the_queue(client, data, baton):
+    from datetime import datetime
+
+    from models import ContentEvent
+
+    with baton.session() as session:
+        for i in range(12):
+            session.add(ContentEvent(event_id=f"fb-{i}", opportunity_id="opp-fresh",
+                                     asset_id="pricing", event_type="not_helpful",
+                                     occurred_at=datetime(2026, 4, 1 + i), user=f"r{i}"))
+    sign_in(client, "marketer")
+    first = client.get("/analytics/feedback").get_data(as_text=True)
+    assert "Page 1 of 2 (13 in all)" in first and "?rpage=2" in first
+    second = client.get("/analytics/feedback?rpage=2").get_data(as_text=True)
+    latest = re.findall(r"(r\d+|rep@example\.com) marked", second)
+    assert len(latest) == 3  # 13 feedback events, 10 per page
+    assert "A security FAQ for banks" in second  # the queue is still on its first page

@@ -59,7 +59,7 @@ from web.services.library_index import (  # noqa: F401  re-exported service func
 )
 from web.services.library_tags import Taggers, fit_taggers, infer, retag
 
-BATCH_ASSETS = 32  # assets whose passages are embedded together
+BATCH_ASSETS = 128  # assets whose passages are embedded together (one sort by length)
 
 
 @dataclass

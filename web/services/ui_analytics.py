@@ -16,6 +16,8 @@ from models import Asset, ContentEvent, ContentRequest, Opportunity
 from web.runtime import Baton
 from web.services.ui_queries import Page, _paged, asset_titles, optional_service
 
+TOP_RATED = 15
+
 
 def _pick(obj: Any, *names: str, default: Any = None) -> Any:
     for name in names:
@@ -124,7 +126,7 @@ def feedback_summary(session: Session, page: int = 1, per_page: int = 25) -> tup
     titles = asset_titles(session, set(per_asset))
     summary = sorted(({"asset_id": a, "title": titles.get(a, a), **c}
                       for a, c in per_asset.items()),
-                     key=lambda r: (-(r["helpful"] + r["not_helpful"]), r["asset_id"]))[:50]
+                     key=lambda r: (-(r["helpful"] + r["not_helpful"]), r["asset_id"]))[:TOP_RATED]
     recent = _paged(session, select(ContentEvent).where(ContentEvent.event_type.in_(kinds))
                     .order_by(ContentEvent.occurred_at.desc(), ContentEvent.id.desc()),
                     page, per_page)

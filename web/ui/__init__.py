@@ -35,10 +35,10 @@ def time_tag(value: datetime | date | None, style: str = "datetime") -> Markup:
                   f'{escape(text)}</time>')
 
 
-def page_url(page: int) -> str:
-    """Return the current URL with ``page`` replaced (keeps every other query argument)."""
+def page_url(page: int, param: str = "page") -> str:
+    """Return the current URL with ``param`` set to ``page`` (keeps every other argument)."""
     args = request.args.to_dict()
-    args["page"] = str(page)
+    args[param] = str(page)
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 

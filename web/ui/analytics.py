@@ -66,7 +66,8 @@ def feedback_queue():
     session = get_session()
     status = request.args.get("status", "")
     page, per_page = forms.paging(25)
-    summary, recent = ui_analytics.feedback_summary(session, 1, 25)
+    recent_page, _ = ui_queries.clamp_page(request.args.get("rpage", 1))
+    summary, recent = ui_analytics.feedback_summary(session, recent_page, 10)
     queue = content_requests.list_requests(get_baton(), session, status, page, per_page)
     return render_template("ui/feedback.html", summary=summary, recent=recent, queue=queue,
                            status=status, counts=content_requests.request_counts(session),

@@ -111,6 +111,9 @@ def test_simulate_is_reproducible_by_seed(tmp_path, sh):
     # the simulated world imports cleanly
     crm = [p for p in a.rglob("*.csv")]
     assert crm
+    content = [p for p in a.iterdir() if p.is_dir()]
+    assert content, files(a)
+    assert sh("ingest", *map(str, content)).code == 0
     res = sh("import-crm", *map(str, crm), "--json")
     assert res.code == 0, res.stderr
     assert res.json()["counts"]["opportunities_created"] == 60

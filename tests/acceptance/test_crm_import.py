@@ -93,6 +93,8 @@ def test_baton_format_rejects_bad_rows_loudly_and_reimport_changes_nothing(tmp_p
     write(crm / "opportunities.csv", BATON_OPPS)
     write(crm / "stage_history.csv", BATON_HIST)
     write(crm / "content_events.csv", BATON_EVENTS)
+    write(tmp_path / "lib" / "roi.md", "---\nid: roi-sheet\ntype: roi_calculator\n---\nPayback.\n")
+    assert run_cli(baton_env, "ingest", str(tmp_path / "lib")).code == 0
     res = run_sh(baton_env, "import-crm", str(crm), "--format", "baton")
     assert res.code != 0, res.stdout
     errors = [ln for ln in res.stderr.splitlines() if ln.strip()]
@@ -101,6 +103,7 @@ def test_baton_format_rejects_bad_rows_loudly_and_reimport_changes_nothing(tmp_p
     assert any("opportunities.csv" in ln and ":5" in ln for ln in errors), errors
     assert any("content_events.csv" in ln and ":4" in ln and "teleported" in ln
                for ln in errors), errors
+    assert len(errors) == 3, errors
     haggle = next(ln for ln in errors if "Haggling" in ln)
     assert "Needs Analysis" in haggle and "Prospecting" in haggle  # lists the known stages
     assert "Traceback" not in res.stderr

@@ -51,19 +51,10 @@ def parse_stage_config(data: Any, source: str = "stages config") -> StageConfig:
     raw_buying = data.get("buying_stages")
     if not isinstance(raw_buying, list) or not raw_buying:
         raise ConfigError(f"{source}: 'buying_stages' must be a non-empty list")
-    buying = []
-    for i, item in enumerate(raw_buying):
-        if isinstance(item, str):
-            item = {"name": item}
-        if not isinstance(item, dict) or not item.get("name"):
-            raise ConfigError(f"{source}: buying_stages[{i}] needs a 'name'")
-        buying.append(
-            BuyingStage(
-                name=str(item["name"]),
-                label=str(item.get("label") or item["name"]),
-                description=str(item.get("description") or ""),
-            )
-        )
+    buying = [
+        BuyingStage(name=t.name, label=t.label, description=t.description)
+        for t in _terms(raw_buying, "buying_stages", source)
+    ]
     buying_names = {b.name for b in buying}
 
     raw_pipelines = data.get("pipelines")

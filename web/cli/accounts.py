@@ -11,6 +11,14 @@ from web.cli.context import get_baton
 from web.services import accounts
 
 
+def _read_password(password: str | None, from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.UsageError("give --password or --password-stdin")
+    return password
+
+
 @click.group("api-key")
 def api_key() -> None:
     """Manage API keys for CRM integrations."""
@@ -52,10 +60,7 @@ def user() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def user_create(email: str, role: str, password: str | None, password_stdin: bool) -> None:
     """Create a user with a role and a password."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    if not password:
-        raise click.UsageError("give --password or --password-stdin")
+    password = _read_password(password, password_stdin)
     baton = get_baton()
     with baton.session() as session:
         created = accounts.create_user(session, email, role, password)
@@ -68,10 +73,7 @@ def user_create(email: str, role: str, password: str | None, password_stdin: boo
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def user_set_password(email: str, password: str | None, password_stdin: bool) -> None:
     """Set a user's password."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    if not password:
-        raise click.UsageError("give --password or --password-stdin")
+    password = _read_password(password, password_stdin)
     baton = get_baton()
     with baton.session() as session:
         changed = accounts.set_password(session, email, password)

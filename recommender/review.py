@@ -30,7 +30,9 @@ def csv_safe(value: Any) -> Any:
         return ""
     if isinstance(value, bool) or isinstance(value, int | float):
         return value
-    text = str(value)
+    # A bare CR is not quoted by csv.writer(lineterminator="\n") and would start a new row
+    # (with a formula cell) in spreadsheets: turn every line break into a quoted LF.
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 

@@ -91,3 +91,31 @@ def test_expired_asset_is_never_recommended(lib):
     res = run_sh(env, "recommend", "EXP-1", "--k", "20", "--json")
     assert res.code == 0, res.stderr
     assert "old-promo" not in {i["asset_id"] for i in res.json()["recommendations"]}
+
+
+@pytest.mark.real_model
+def test_real_model_infers_type_and_stage_of_untagged_files(tmp_path):
+    """With the shipped embedding model, obvious files get sensible auto tags."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "price-list.md").write_text(
+        "# Price list 2026\n\nEditions and tiers: Starter $49 per user per month, Growth $99, "
+        "Enterprise on quote. Volume discounts from 100 seats, annual contract terms, payment "
+        "net 30, renewal uplift capped at 5%.\n", encoding="utf-8")
+    (lib / "trends.md").write_text(
+        "# Five trends reshaping last-mile delivery\n\nAn educational blog post about industry "
+        "trends: why customers expect same-day delivery, why fuel costs keep rising, and what "
+        "best-practice operators are starting to think about. No product pitch.\n",
+        encoding="utf-8")
+    env = {**make_env(tmp_path), "BATON_EMBEDDING_MODEL": "all-MiniLM-L6-v2"}
+    res = run_sh(env, "ingest", str(lib))
+    assert res.code == 0, res.stderr
+    client = Api(env)
+    try:
+        assets = _assets(client)
+    finally:
+        client.close()
+    assert assets["price-list"]["stage"] == "decision"
+    assert assets["price-list"]["type"] == "pricing_sheet"
+    assert assets["trends"]["stage"] == "awareness"
+    assert all(a["stage_source"] == "auto" for a in assets.values())

@@ -123,3 +123,22 @@ def test_recommendations_default_k_and_bad_k(client, keys):
         assert response.status_code == 422 and "k" in response.get_json()["error"]["message"]
     missing = client.get("/api/v1/opportunities/nope/recommendations", headers=headers)
     assert missing.status_code == 404
+
+
+def test_list_filters_and_pages(client, keys, baton):
+    from tests.web.recommend_data import add_opportunity
+
+    with baton.session() as session:
+        for i in range(5):
+            add_opportunity(session, f"list-{i}", stage="Prospecting", buying_stage="awareness",
+                            owner="bo" if i % 2 else "ana")
+    headers = bearer(keys["rep"])
+    body = client.get("/api/v1/opportunities?stage=prospecting&per_page=2",
+                      headers=headers).get_json()
+    assert body["total"] == 5 and len(body["items"]) == 2 and body["per_page"] == 2
+    assert all(o["stage"] == "Prospecting" for o in body["items"])
+    owned = client.get("/api/v1/opportunities?owner=bo", headers=headers).get_json()
+    assert sorted(o["opportunity_id"] for o in owned["items"]) == ["list-1", "list-3"]
+    bad = client.get("/api/v1/opportunities?status=maybe", headers=headers)
+    assert bad.status_code == 422 and "status" in bad.get_json()["error"]["message"]
+    assert client.get("/api/v1/opportunities").status_code == 401

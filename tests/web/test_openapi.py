@@ -8,6 +8,7 @@ from openapi_spec_validator import validate
 CONTRACT = {
     "/api/v1/assets": {"get", "post"},
     "/api/v1/assets/{asset_id}": {"get", "patch", "delete"},
+    "/api/v1/opportunities": {"get"},
     "/api/v1/opportunities/{opportunity_id}": {"put", "get"},
     "/api/v1/opportunities/{opportunity_id}/recommendations": {"get"},
     "/api/v1/events": {"post"},

@@ -8,9 +8,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from models import Opportunity
-from web.api.common import access
+from web.api.common import access, clamp_per_page
 from web.api.schemas import (
     OpportunityInSchema,
+    OpportunityPageSchema,
+    OpportunityQuerySchema,
     OpportunitySchema,
     RecommendationListSchema,
     RecommendationsQuerySchema,
@@ -38,6 +40,20 @@ def _with_stuck(opp: Opportunity) -> dict:
 
 def _get(opportunity_id: str) -> Opportunity:
     return _crm().get_opportunity(get_session(), opportunity_id)
+
+
+@blp.route("")
+class Opportunities(MethodView):
+    @access(blp, "rep")
+    @blp.arguments(OpportunityQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, OpportunityPageSchema)
+    def get(self, page: int, per_page: int, **filters):
+        """List deals by stage, status, owner, industry or a name search, a page at a time."""
+        baton = get_baton()
+        per_page = clamp_per_page(per_page, baton.settings.page_size_max)
+        rows, total = _crm().list_opportunities(baton, get_session(), filters, page=page,
+                                                per_page=per_page)
+        return {"items": rows, "page": page, "per_page": per_page, "total": total}
 
 
 @blp.route("/<opportunity_id>")

@@ -157,7 +157,7 @@ class StuckSchema(Schema):
     reason = fields.String()
 
 
-class OpportunitySchema(Schema):
+class OpportunitySummarySchema(Schema):
     opportunity_id = fields.String(required=True)
     name = fields.String()
     account = fields.String()
@@ -175,7 +175,30 @@ class OpportunitySchema(Schema):
     notes = fields.String()
     products = fields.List(fields.String())
     updated_at = UtcDateTime()
+
+
+class OpportunitySchema(OpportunitySummarySchema):
     stuck = fields.Nested(StuckSchema, allow_none=True)
+
+
+class OpportunityQuerySchema(QuerySchema):
+    stage = fields.String(metadata={"description": "pipeline stage"})
+    buying_stage = fields.String()
+    status = fields.String(validate=validate.OneOf(OPPORTUNITY_STATUSES))
+    owner = fields.String()
+    industry = fields.String()
+    pipeline = fields.String()
+    q = fields.String(metadata={"description": "matches name, account or id"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1), metadata={
+        "description": "page size, capped at the server's BATON_PAGE_SIZE_MAX (default 100)"})
+
+
+class OpportunityPageSchema(Schema):
+    items = fields.List(fields.Nested(OpportunitySummarySchema), required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    total = fields.Integer(required=True)
 
 
 class RecommendationsQuerySchema(QuerySchema):

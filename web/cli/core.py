@@ -14,6 +14,20 @@ def init() -> None:
     click.echo(f"database ready: {baton.engine.url.render_as_string(hide_password=True)}")
 
 
+def warm_up(app) -> None:
+    """Build the cached library arrays and load the trained model before the first request."""
+    from web.services.learning import current_model
+    from web.services.recommend_index import library_candidates
+
+    baton = app.extensions["baton"]
+    try:
+        with baton.session() as session:
+            library_candidates(baton, session)
+        current_model(baton)
+    except Exception as exc:  # the first request will retry and report properly
+        app.logger.warning("warm-up skipped: %s", exc)
+
+
 def run_server(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the app with gunicorn (production WSGI server), in the foreground."""
     from gunicorn.app.base import BaseApplication
@@ -26,7 +40,9 @@ def run_server(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
             self.cfg.set("worker_class", "gthread")
-            self.cfg.set("timeout", 120)
+            # Generous: a worker warms the library arrays before serving (about a minute at
+            # 100k assets on 2 cores), and must not be killed for it.
+            self.cfg.set("timeout", 300)
             self.cfg.set("accesslog", None)
 
         def load(self):
@@ -35,7 +51,9 @@ def run_server(host: str, port: int, workers: int, threads: int) -> None:
             # One BLAS thread per worker: workers x threads already fill the cores, and
             # multithreaded BLAS under concurrent requests made ranking ~3x slower.
             threadpool_limits(1)
-            return create_app()
+            app = create_app()
+            warm_up(app)
+            return app
 
     _Server().run()
 

@@ -86,13 +86,13 @@ def api_key(env: dict[str, str], role: str) -> str:
 
 
 def make_app(env: dict[str, str]):
-    """The real Flask app for ``env``'s instance (hashing embedder)."""
+    """The real Flask app for ``env``'s instance and embedding model."""
     from web import create_app
 
     return create_app({
         "instance_path": env["BATON_INSTANCE_PATH"],
         "database_url": env["BATON_DATABASE_URL"],
-        "embedding_model": "baton-hashing",
+        "embedding_model": env.get("BATON_EMBEDDING_MODEL", "baton-hashing"),
         "secret_key": env["BATON_SECRET_KEY"],
         "testing": True,
     })

@@ -15,8 +15,10 @@ PARA = ("Our refrigerated fleet telemetry cut spoilage for a dairy cooperative. 
         "temperature alerts on their phones and dispatch reroutes trucks before loads warm up. ")
 
 
-def _sidecar(path: Path, meta: dict) -> None:
-    Path(str(path) + "").with_name(path.stem + ".meta.yaml").write_text(
+def _sidecar(path: Path, meta: dict, full_name: bool = False) -> None:
+    """Write ``stem.meta.yaml`` (or ``name.ext.meta.yaml`` with ``full_name``) beside ``path``."""
+    name = path.name if full_name else path.stem
+    path.with_name(name + ".meta.yaml").write_text(
         yaml.safe_dump(meta), encoding="utf-8")
 
 
@@ -59,16 +61,17 @@ def build_library(root: Path) -> dict[str, dict]:
         "stage: Consideration\npersonas: [operations, cfo]\nindustries: [food-beverage]\n"
         "products: [cold-watch]\nurl: https://example.org/dairy\nexpires: 2099-12-31\n---\n"
         f"# Dairy\n\n{PARA * 6}\n", encoding="utf-8")
-    expect["cs-dairy-coop"] = {"type": "case_study", "stage": "consideration",
-                               "stage_source": "given", "title": "How a dairy co-op cut spoilage 31%",
-                               "url": "https://example.org/dairy", "personas": ["operations", "cfo"]}
+    expect["cs-dairy-coop"] = {
+        "type": "case_study", "stage": "consideration", "stage_source": "given",
+        "title": "How a dairy co-op cut spoilage 31%", "url": "https://example.org/dairy",
+        "personas": ["operations", "cfo"], "products": ["cold-watch"]}
     write_pdf(root / "pricing.pdf", "Editions, tiers, list prices and volume discounts. " * 20)
     _sidecar(root / "pricing.pdf", {"id": "price-2026", "title": "2026 price list",
                                     "type": "pricing_sheet", "stage": "decision"})
     expect["price-2026"] = {"type": "pricing_sheet", "stage": "decision", "stage_source": "given"}
-    write_docx(root / "soc2.docx", "SOC 2 Type II, encryption at rest, SSO and access reviews. " * 15)
+    write_docx(root / "soc2.docx", "SOC 2 Type II, encryption at rest, SSO, access reviews. " * 15)
     _sidecar(root / "soc2.docx", {"id": "soc2-answers", "title": "SOC 2 answers",
-                                  "type": "security_review", "stage": "decision"})
+                                  "type": "security_review", "stage": "decision"}, full_name=True)
     expect["soc2-answers"] = {"type": "security_review", "stage": "decision"}
     write_pptx(root / "rollout.pptx", "Phase one pilot, phase two depots, phase three all sites.")
     _sidecar(root / "rollout.pptx", {"id": "rollout-deck", "title": "Rollout plan",

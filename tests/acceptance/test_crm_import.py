@@ -1,4 +1,5 @@
 """Contract 3: CRM CSVs in (baton, salesforce report + Data Loader, hubspot), idempotent, loud."""
+# ruff: noqa: E501  (the CSV fixtures are real export lines)
 
 from __future__ import annotations
 

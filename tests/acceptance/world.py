@@ -19,7 +19,7 @@ DECOY = "acc-glossy-brochure"
 FILLER = ("acc-intro-blog", "acc-trend-ebook", "acc-spec-sheet", "acc-walkthrough",
           "acc-vendor-grid", "acc-price-list", "acc-soc2-pack", "acc-rollout-plan", "acc-qa")
 ASSETS = {
-    "acc-roi-proof": ("roi_calculator", "consideration", "Payback worksheet for warehouse automation"),
+    "acc-roi-proof": ("roi_calculator", "consideration", "Payback worksheet for automation"),
     "acc-peer-story": ("case_study", "consideration", "How a regional grocer halved spoilage"),
     DECOY: ("datasheet", "consideration", "Glossy product brochure with pretty pictures"),
     "acc-intro-blog": ("blog_post", "awareness", "Five signs your dispatch desk is overloaded"),
@@ -40,7 +40,8 @@ def write_content(folder: Path) -> list[str]:
     """Write the 12 assets as Markdown with front matter; return their ids."""
     folder.mkdir(parents=True, exist_ok=True)
     for asset_id, (atype, stage, title) in ASSETS.items():
-        body = f"{title}. " + " ".join([f"This {atype.replace('_', ' ')} covers {title.lower()}."] * 5)
+        sentence = f"This {atype.replace('_', ' ')} covers {title.lower()}."
+        body = f"{title}. " + " ".join([sentence] * 5)
         (folder / f"{asset_id}.md").write_text(
             "---\n"
             f"id: {asset_id}\ntitle: {title}\ntype: {atype}\nstage: {stage}\n"

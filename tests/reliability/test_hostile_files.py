@@ -21,6 +21,10 @@ from tests.reliability.hostile import GOOD_TEXT, MUST_SAY, corpus
 from tests.web.api_support import bearer, make_keys
 from web.services.library import ingest_paths
 
+# Known, reported: a large multipart upload's spooled temporary file is closed by the garbage
+# collector, not at the end of the request (a ResourceWarning, no data effect).
+pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning",
+                                        "ignore::pytest.PytestUnraisableExceptionWarning")
 REPO = Path(__file__).resolve().parents[2]
 MEMORY_LIMIT = 1536 * 1024 * 1024  # address space for the whole extraction run
 SECONDS_PER_FILE = 15.0
@@ -73,10 +77,6 @@ def corpus_labels() -> list[str]:
     return [label for label, *_ in corpus()]
 
 
-# Known, reported: a large multipart upload's spooled temporary file is closed by the garbage
-# collector, not at the end of the request (a ResourceWarning, no data effect).
-@pytest.mark.filterwarnings("ignore::ResourceWarning",
-                            "ignore::pytest.PytestUnraisableExceptionWarning")
 def test_upload_refuses_or_handles_each_hostile_file(app, baton, files):
     keys = make_keys(baton)
     client = app.test_client()

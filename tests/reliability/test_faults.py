@@ -1,0 +1,152 @@
+"""Faults: ``kill -9`` mid-write leaves a sound database, and re-running gives the end state of
+an uninterrupted run; acknowledged events survive a ``kill -9`` of the server.
+
+The heavier scenarios (import-crm, train, PostgreSQL going away) are in bench/faults.py.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BENCH = REPO / "bench" / "load_test.py"
+BATON = str(Path(sys.executable).with_name("baton"))
+
+
+def env_for(instance: Path) -> dict[str, str]:
+    return {**os.environ, "BATON_INSTANCE_PATH": str(instance),
+            "BATON_DATABASE_URL": f"sqlite:///{instance / 'baton.db'}",
+            "BATON_EMBEDDING_MODEL": "baton-hashing", "BATON_SECRET_KEY": "fault-secret"}
+
+
+def make_library(folder: Path, count: int = 400) -> None:
+    folder.mkdir()
+    for i in range(count):
+        words = " ".join(f"freight{i % 17} route{i % 13} savings{i % 7} pricing" for _ in range(60))
+        (folder / f"doc-{i:04d}.md").write_text(
+            f"---\ntitle: Document {i}\nstage: consideration\ntype: whitepaper\n---\n{words}\n")
+
+
+def end_state(db: Path) -> tuple:
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assets = conn.execute("SELECT id, content_hash, title, stage, type, status, word_count "
+                              "FROM assets ORDER BY id").fetchall()
+        passages = conn.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+    return assets, passages
+
+
+def run(args: list[str], env: dict[str, str], timeout: float = 240):
+    return subprocess.run([BATON, *args], env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_kill_9_mid_ingest_then_rerun_matches_an_uninterrupted_run(tmp_path):
+    library = tmp_path / "library"
+    make_library(library)
+    clean, broken = tmp_path / "clean", tmp_path / "broken"
+    for instance in (clean, broken):
+        instance.mkdir()
+        assert run(["init"], env_for(instance)).returncode == 0
+    assert run(["ingest", str(library)], env_for(clean)).returncode == 0
+    reference = end_state(clean / "baton.db")
+    assert len(reference[0]) == 400
+
+    proc = subprocess.Popen([BATON, "ingest", str(library)], env=env_for(broken),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    db = broken / "baton.db"
+    deadline = time.monotonic() + 120
+    killed_at = None
+    while time.monotonic() < deadline and proc.poll() is None:  # kill once some rows landed
+        try:
+            with sqlite3.connect(db, timeout=1) as conn:
+                stored = conn.execute("SELECT COUNT(*) FROM assets").fetchone()[0]
+        except sqlite3.Error:
+            stored = 0
+        if stored >= 32:
+            proc.send_signal(signal.SIGKILL)
+            killed_at = stored
+            break
+        time.sleep(0.05)
+    proc.wait(timeout=30)
+    assert killed_at is not None and killed_at < 400, "ingest finished before the kill"
+    partial = end_state(db)  # integrity_check runs inside
+    assert len(partial[0]) < 400
+    assert run(["ingest", str(library)], env_for(broken)).returncode == 0
+    assert end_state(db) == reference
+
+
+def _load_bench():
+    spec = importlib.util.spec_from_file_location("baton_load_test", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_kill_9_of_the_server_loses_no_acknowledged_event(tmp_path):
+    import http.client
+
+    bench = _load_bench()
+    url = f"sqlite:///{tmp_path / 'baton.db'}"
+    env, key = bench.prepare(tmp_path, url)
+    port = bench.free_port()
+    proc = bench.start_server(env, port)
+    acked: set[str] = set()
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def writer(number: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for n in range(2000):
+            if stop.is_set():
+                break
+            event_id = f"fault-{number}-{n}"
+            body = json.dumps({"event_id": event_id, "opportunity_id": "opp-1",
+                               "asset_id": "pricing", "event_type": "helpful"})
+            try:
+                conn.request("POST", "/api/v1/events", body=body, headers={
+                    "Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+                response = conn.getresponse()
+                response.read()
+            except (OSError, http.client.HTTPException):
+                break
+            if response.status == 201:
+                with lock:
+                    acked.add(event_id)
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(8)]
+    try:
+        for thread in threads:
+            thread.start()
+        time.sleep(3)
+        os.killpg(proc.pid, signal.SIGKILL)  # master and workers, mid-burst
+        proc.wait(timeout=20)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+        bench.stop_server(proc)
+    assert len(acked) > 10
+    with sqlite3.connect(tmp_path / "baton.db") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        stored = {r[0] for r in conn.execute(
+            "SELECT event_id FROM content_events WHERE event_id LIKE 'fault-%'")}
+    assert acked <= stored  # every acknowledged event is durable
+    # The restarted server serves again.
+    proc = bench.start_server(env, port)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/api/v1/opportunities/opp-1/recommendations?k=3",
+                     headers={"Authorization": f"Bearer {key}"})
+        assert conn.getresponse().status == 200
+    finally:
+        bench.stop_server(proc)

@@ -140,6 +140,11 @@ class SentenceTransformerEmbedder:
                 )
         try:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            # Loading a local model is not a download: no progress bars on the user's terminal.
+            hf_logging.disable_progress_bar()
+            hf_logging.set_verbosity_error()
 
             self._model = SentenceTransformer(
                 str(path) if path.is_dir() else model, device=device, local_files_only=True

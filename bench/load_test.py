@@ -64,20 +64,26 @@ def prepare(instance: Path, database_url: str) -> tuple[dict[str, str], str]:
 
 def start_server(env: dict[str, str], port: int, workers: int = 2) -> subprocess.Popen:
     baton = str(Path(sys.executable).with_name("baton"))
-    proc = subprocess.Popen([baton, "serve", "--host", "127.0.0.1", "--port", str(port),
-                             "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, start_new_session=True)
+    log = Path(env["BATON_INSTANCE_PATH"]) / "server.log"
+    with open(log, "ab") as sink:  # a file, not a pipe nobody reads (it would fill and block)
+        proc = subprocess.Popen([baton, "serve", "--host", "127.0.0.1", "--port", str(port),
+                                 "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL,
+                                stderr=sink, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/api/v1/openapi.json")
-            if conn.getresponse().status == 200:
+            response = conn.getresponse()
+            response.read()
+            if response.status == 200:
                 return proc
         except OSError:
             time.sleep(0.2)
+        finally:
+            conn.close()
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:]}")
+            raise RuntimeError(f"server exited: {log.read_text(errors='replace')[-2000:]}")
     stop_server(proc)
     raise RuntimeError("server did not start within 60 s")
 

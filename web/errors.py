@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from recommender.errors import BatonError, UnknownStageError
@@ -70,6 +71,19 @@ def init_app(app: Flask) -> None:
             details = data["messages"]
             message = "invalid request: " + _flatten(details)
         return error_response(exc.code or 500, code, message, details)
+
+    @app.errorhandler(OperationalError)
+    def handle_database_down(exc: OperationalError):
+        # The database went away (or is locked): retryable, so 503; the pool's pre-ping
+        # reconnects by itself once it is back.
+        app.logger.error("database unavailable: %s", str(exc.orig or exc).splitlines()[0])
+        message = "the database is unavailable right now; retry shortly"
+        if wants_json():
+            response = error_response(503, "database_unavailable", message)
+        else:
+            response = app.make_response((message, 503))
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):

@@ -119,3 +119,24 @@ def test_real_model_infers_type_and_stage_of_untagged_files(tmp_path):
     assert assets["price-list"]["type"] == "pricing_sheet"
     assert assets["trends"]["stage"] == "awareness"
     assert all(a["stage_source"] == "auto" for a in assets.values())
+
+
+def test_bad_front_matter_is_reported_per_file_and_the_rest_ingested(tmp_path, cli, api):
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "limbo.md").write_text("---\nstage: Limbo\n---\n# Limbo\n\nText.\n", encoding="utf-8")
+    (lib / "brochure.md").write_text("---\ntype: brochure\n---\n# B\n\nText.\n",
+                                     encoding="utf-8")
+    (lib / "pipe.md").write_text("---\nstage: ' negotiation/review'\ntitle: Pipe\n---\nText.\n",
+                                 encoding="utf-8")
+    res = cli("ingest", str(lib))
+    assert res.code != 0
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    limbo = [ln for ln in lines if "limbo.md" in ln]
+    assert len(limbo) == 1 and "Limbo" in limbo[0] and "decision" in limbo[0], res.stderr
+    brochure = [ln for ln in lines if "brochure.md" in ln]
+    assert len(brochure) == 1 and "brochure" in brochure[0] and "case_study" in brochure[0]
+    assets = _assets(api)
+    assert set(assets) == {"pipe"}
+    # a pipeline stage name in front matter maps to its buying stage
+    assert assets["pipe"]["stage"] == "decision" and assets["pipe"]["stage_source"] == "given"

@@ -127,6 +127,12 @@ SF_REPORT = """
 "Opportunity ID","Opportunity Name","Account Name","Stage","Amount","Close Date","Created Date","Opportunity Owner","Industry","Description"
 "006A1","Heron rollout","Heron Ltd","Value Proposition","USD 25,000.00","3/31/2026","1/15/2026","Ann Lee","Manufacturing","needs ROI proof"
 "006A2","Ibis renewal","Ibis Inc","Closed Lost","9000","2/28/2026","1/02/2026","Bob Roy","Retail",""
+
+
+
+"Total"
+"Confidential Information - Do Not Distribute"
+"Copyright (c) 2000-2026 salesforce.com, inc. All rights reserved."
 """
 SF_FIELD_HISTORY = """
 Opportunity ID,Opportunity Name,Field / Event,Old Value,New Value,Edit Date,Edited By

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.acceptance.conftest import run_sh
 from tests.acceptance.world import DECOY, HELPFUL
 
@@ -64,10 +66,28 @@ def test_influence_and_gaps_over_http(trained_world):
         assert any(c.get("persona") == "cfo" for c in cells), cells[:3]
         token = api.call("POST", "/api/v1/sidebar-tokens", role="rep",
                          json={"opportunity_id": "ACC-00599"})
-        if token.status_code in (200, 201):
-            body = token.get_json()
-            url = body.get("url") or f"/sidebar/ACC-00599?token={body['token']}"
-            side = api.client.get(url)
-            assert side.status_code == 200 and "acc-" in side.get_data(as_text=True)
+        assert token.status_code == 201, token.get_json()
+        side = api.client.get(token.get_json()["url"])  # what the CRM iframe loads
+        assert side.status_code == 200 and "acc-" in side.get_data(as_text=True)
+        assert api.client.get("/sidebar/ACC-00599").status_code == 401  # no token, no key
     finally:
         api.close()
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=False, reason="deviation: on seed 1 of this world the rep-driven decoy "
+                   "is judged 'helps' (effect ~0.10): strong-rep confounding not fully removed")
+def test_decoy_is_not_helps_on_another_seed(tmp_path):
+    from tests.acceptance import world
+    from tests.acceptance.conftest import make_env, run_cli
+
+    world.write_content(tmp_path / "content")
+    world.simulate(tmp_path / "crm", seed=1, n=600)
+    env = make_env(tmp_path)
+    for args in (("ingest", str(tmp_path / "content")), ("import-crm", str(tmp_path / "crm")),
+                 ("train",)):
+        assert run_cli(env, *args).code == 0
+    rows = run_cli(env, "influence", "--stage", "consideration", "--json").json()["rows"]
+    verdicts = {r["asset_id"]: r["verdict"] for r in rows if not r.get("segment")}
+    assert all(verdicts[a] == "helps" for a in HELPFUL)
+    assert verdicts[DECOY] != "helps", verdicts

@@ -118,10 +118,11 @@ def test_kill_9_of_the_server_loses_no_acknowledged_event(tmp_path):
                 response = conn.getresponse()
                 response.read()
             except (OSError, http.client.HTTPException):
-                break
+                break  # the server is gone
             if response.status == 201:
                 with lock:
                     acked.add(event_id)
+        conn.close()
 
     threads = [threading.Thread(target=writer, args=(i,)) for i in range(8)]
     try:
@@ -147,6 +148,73 @@ def test_kill_9_of_the_server_loses_no_acknowledged_event(tmp_path):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         conn.request("GET", "/api/v1/opportunities/opp-1/recommendations?k=3",
                      headers={"Authorization": f"Bearer {key}"})
-        assert conn.getresponse().status == 200
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        assert response.status == 200
     finally:
         bench.stop_server(proc)
+
+
+OPP_COLUMNS = ("opportunity_id, name, account, industry, persona, amount, owner, created_at, "
+               "stage, buying_stage, stage_entered_at, status, closed_at, notes")
+
+
+def make_crm(folder: Path, count: int = 12000) -> None:
+    folder.mkdir()
+    stages = ["Prospecting", "Qualification", "Needs Analysis", "Proposal/Price Quote"]
+    lines = ["opportunity_id,name,account,industry,persona,amount,owner,created_at,stage,"
+             "stage_entered_at,status,closed_at,notes"]
+    for i in range(count):
+        lines.append(f"opp-{i:06d},Deal {i},Account {i % 300},logistics,cfo,{1000 + i},"
+                     f"rep{i % 9},2026-01-{1 + i % 28:02d}T09:00:00,{stages[i % 4]},"
+                     f"2026-02-{1 + i % 28:02d}T09:00:00,open,,\"notes, {i}\"")
+    (folder / "opportunities.csv").write_text("\n".join(lines) + "\n")
+
+
+def crm_state(db: Path) -> tuple:
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        rows = conn.execute(f"SELECT {OPP_COLUMNS} FROM opportunities ORDER BY 1").fetchall()
+        changes = conn.execute("SELECT COUNT(*) FROM stage_changes").fetchone()[0]
+    return rows, changes
+
+
+def kill_when(proc: subprocess.Popen, db: Path, sql: str, at_least: int) -> int | None:
+    """SIGKILL ``proc`` once ``sql`` counts ``at_least`` rows; return that count (None: done)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with sqlite3.connect(db, timeout=1) as conn:
+                stored = conn.execute(sql).fetchone()[0]
+        except sqlite3.Error:
+            stored = 0
+        if stored >= at_least:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+            return stored
+        time.sleep(0.02)
+    proc.wait(timeout=30)
+    return None
+
+
+def test_kill_9_mid_import_crm_then_rerun_matches_an_uninterrupted_run(tmp_path):
+    crm = tmp_path / "crm"
+    make_crm(crm)
+    clean, broken = tmp_path / "clean", tmp_path / "broken"
+    for instance in (clean, broken):
+        instance.mkdir()
+        assert run(["init"], env_for(instance)).returncode == 0
+    done = run(["import-crm", str(crm), "--format", "baton"], env_for(clean))
+    assert done.returncode == 0, done.stderr[-1000:]
+    reference = crm_state(clean / "baton.db")
+    assert len(reference[0]) == 12000
+    proc = subprocess.Popen([BATON, "import-crm", str(crm), "--format", "baton"],
+                            env=env_for(broken), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    killed_at = kill_when(proc, broken / "baton.db", "SELECT COUNT(*) FROM opportunities", 1000)
+    assert killed_at is not None and killed_at < 12000, "import finished before the kill"
+    assert len(crm_state(broken / "baton.db")[0]) < 12000  # integrity_check runs inside
+    again = run(["import-crm", str(crm), "--format", "baton"], env_for(broken))
+    assert again.returncode == 0, again.stderr[-1000:]
+    assert crm_state(broken / "baton.db") == reference

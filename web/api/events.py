@@ -43,6 +43,8 @@ class Events(MethodView):
         if not isinstance(body, (Mapping, list)):
             return error_response(400, "bad_request",
                                   "the body must be a JSON event object or an array of them")
+        if isinstance(body, Mapping) and isinstance(body.get("events"), list):
+            body = body["events"]  # the common ``{"events": [...]}`` batch envelope
         batch = [body] if isinstance(body, Mapping) else body
         denied = sidebar_scope_error(e.get("opportunity_id", "") for e in batch
                                      if isinstance(e, Mapping))

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from models import Opportunity
+from recommender.errors import ValidationError
 from web.api.common import access, clamp_per_page
 from web.api.schemas import (
     OpportunityInSchema,
@@ -73,6 +74,8 @@ class OpportunityResource(MethodView):
 
         Needs `rep` or higher: CRM integrations usually run with a rep-level key.
         """
+        if data.pop("opportunity_id", opportunity_id) != opportunity_id:
+            raise ValidationError("opportunity_id in the body differs from the one in the URL")
         opp, created = _crm().upsert_opportunity(get_baton(), get_session(), opportunity_id,
                                                  data)
         return _with_stuck(opp), 201 if created else 200

@@ -134,6 +134,7 @@ class AssetPatchSchema(StrictSchema):
 class OpportunityInSchema(StrictSchema):
     """A CRM upsert. Times are ISO 8601; a stage change is appended to the stage history."""
 
+    opportunity_id = fields.String(metadata={"description": "optional; must match the URL"})
     name = fields.String()
     account = fields.String()
     industry = fields.String()

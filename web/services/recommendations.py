@@ -309,6 +309,16 @@ def recommend(baton: Baton, session: Session, opportunity_id: str, k: int = 5, u
     else:
         raise BatonError("the library changed while ranking; try again")
 
+    # The policy decides which assets are shown (propensities are inclusion probabilities);
+    # within the list, rule inclusions come first and the rest follow the score we report,
+    # so a ranked list reads ranked.
+    indices = np.asarray(indices, dtype=np.int64)
+    order = np.lexsort((-breakdown.total[indices], ~effects.include[indices]))
+    indices = indices[order]
+    chosen = [chosen[j] for j in order]
+    propensities = np.asarray(propensities)[order]
+    explored = np.asarray(explored)[order]
+
     recommendation_id = uuid.uuid4().hex if mode == "sample" else None
     items = []
     for position, (i, asset_id) in enumerate(zip(indices, chosen, strict=True)):

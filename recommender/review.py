@@ -30,19 +30,25 @@ def csv_safe(value: Any) -> Any:
         return ""
     if isinstance(value, bool) or isinstance(value, int | float):
         return value
-    # A bare CR is not quoted by csv.writer(lineterminator="\n") and would start a new row
-    # (with a formula cell) in spreadsheets: turn every line break into a quoted LF.
-    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    text = str(value)
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _one_line_break(value: Any) -> Any:
+    """A bare CR is not quoted by ``csv.writer(lineterminator="\\n")`` and would start a new
+    row (whose first cell may be a formula) in a spreadsheet: make it a LF, which is quoted."""
+    if isinstance(value, str) and "\r" in value:
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
 
 
 def write_csv(rows: Iterable[Sequence[Any]], header: Sequence[str]) -> str:
     """Render rows as CSV text with every text cell neutralised by ``csv_safe``."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([csv_safe(h) for h in header])
+    writer.writerow([_one_line_break(csv_safe(h)) for h in header])
     for row in rows:
-        writer.writerow([csv_safe(v) for v in row])
+        writer.writerow([_one_line_break(csv_safe(v)) for v in row])
     return out.getvalue()
 
 

@@ -13,7 +13,9 @@ import click
 
 from recommender.errors import BatonError
 
-COMMAND_MODULES = ("core", "library", "crm", "recommend", "learning", "analytics", "accounts", "backup")
+COMMAND_MODULES = (
+    "core", "library", "crm", "recommend", "learning", "analytics", "accounts", "backup",
+)
 
 
 class BatonGroup(click.Group):

@@ -2,7 +2,7 @@
 
 Builds a throw-away demo database (the sample library, a simulated CRM history and, when the
 learning service is installed, a trained model) with the hashing embedder, serves the real app
-on a loopback port and signs in as each role. Never runs ``playwright install``.
+on a loopback port and signs in as each role. Never lets Playwright download a browser of its own.
 
     python scripts/screenshots.py [--out docs/screenshots] [--deals 400]
 """

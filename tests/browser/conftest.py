@@ -1,7 +1,7 @@
 """Browser tests: the real app on a loopback port, driven by Debian's Chromium via Playwright.
 
-Never ``playwright install``: the browser is ``/usr/bin/chromium`` (``apt-get install
-chromium``). Every test saves a screenshot into tests/browser/screenshots/ when it fails.
+Playwright never downloads a browser here: it drives ``/usr/bin/chromium`` (``apt-get
+install chromium``). Every test saves a screenshot into tests/browser/screenshots/ when it fails.
 """
 
 from __future__ import annotations

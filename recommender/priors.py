@@ -7,7 +7,7 @@ explores every asset at a controlled rate until outcomes are learned.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -29,7 +29,9 @@ class NeutralEffects:
         self.sd = float(sd)
 
     def posterior(self, asset_ids: Sequence[str], buying_stage: str,
-                  context: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+                  context: dict | None = None,
+                  asset_types: Mapping[str, str] | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(mean, sd)``, each of shape (len(asset_ids),): zeros and ``self.sd``."""
         n = len(asset_ids)
         return np.zeros(n, dtype=np.float64), np.full(n, self.sd, dtype=np.float64)

@@ -149,7 +149,7 @@ def test_learned_effects_change_the_ranking(library, monkeypatch):
     class Model:
         version = "test-model"
 
-        def posterior(self, asset_ids, buying_stage, context=None):
+        def posterior(self, asset_ids, buying_stage, context=None, asset_types=None):
             mean = np.array([0.12 if a == "roi" else 0.0 for a in asset_ids])
             return mean, np.full(len(asset_ids), 0.02)
 

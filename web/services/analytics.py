@@ -8,7 +8,6 @@ with no asset. The maths lives in ``recommender.analytics``, ``recommender.funne
 
 from __future__ import annotations
 
-import importlib
 from collections import defaultdict
 from typing import Any
 
@@ -29,6 +28,7 @@ from recommender.errors import UnknownStageError, ValidationError
 from recommender.funnel import FunnelRow, StageInfo, funnel_rows, stage_visits
 from recommender.review import ReviewInput, review_csv, review_markdown
 from web.runtime import Baton
+from web.services import learning
 from web.services.analytics_ope import OPEReport, evaluate_policy
 
 __all__ = ["OPEReport", "evaluate_policy", "influence", "gaps", "funnel", "quarterly_review",
@@ -39,15 +39,8 @@ NOT_TRAINED = "model not trained — run baton train"
 
 
 def current_model(baton: Baton) -> Any | None:
-    """Return the trained content-effect model, or None when none is trained (or installed)."""
-    try:
-        learning = importlib.import_module("web.services.learning")
-    except ModuleNotFoundError as exc:
-        if exc.name != "web.services.learning":
-            raise
-        return None
-    current = getattr(learning, "current_model", None)
-    return current(baton) if current is not None else None
+    """Return the trained content-effect model, or None when none is trained."""
+    return learning.current_model(baton)
 
 
 def resolve_stage(baton: Baton, stage: str | None) -> str | None:

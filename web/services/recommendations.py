@@ -9,8 +9,6 @@ with a ``note`` saying so. Every served list is logged (``RecommendationLog``, o
 from __future__ import annotations
 
 import hashlib
-import importlib
-import inspect
 import threading
 import time
 import uuid
@@ -32,6 +30,7 @@ from recommender.ranking import Candidates, DealContext, rank, reasons_for
 from recommender.rules import RuleSpec, apply_rules, validate_rule
 from web.errors import NotFoundError
 from web.runtime import Baton
+from web.services import learning
 from web.services.recommend_index import library_candidates
 
 MAX_K = 50
@@ -152,14 +151,8 @@ def _context(baton: Baton, text: str, candidates: Candidates):
 
 
 def _effect_model(baton: Baton):
-    try:
-        learning = importlib.import_module("web.services.learning")
-    except ModuleNotFoundError as exc:
-        if exc.name != "web.services.learning":
-            raise
-        learning = None  # outcome learning not installed yet: neutral prior
-    current = getattr(learning, "current_model", None)
-    model = current(baton) if current is not None else None
+    """Return the trained effect model, or the neutral prior while none is trained."""
+    model = learning.current_model(baton)
     return model if model is not None else _NEUTRAL
 
 
@@ -173,15 +166,9 @@ def _posterior(baton: Baton, model, candidates: Candidates, stage: str, context:
             cache.move_to_end(key)
             return hit[2], hit[3]
     ids = list(candidates.asset_ids)
-    try:
-        accepts_types = "asset_types" in inspect.signature(model.posterior).parameters
-    except (TypeError, ValueError):
-        accepts_types = False
-    if accepts_types:  # new assets then get the prior of their type x stage
-        types = dict(zip(ids, candidates.types.tolist(), strict=True))
-        mean, sd = model.posterior(ids, stage, context, asset_types=types)
-    else:
-        mean, sd = model.posterior(ids, stage, context)
+    # New assets get the prior of their type x stage.
+    types = dict(zip(ids, candidates.types.tolist(), strict=True))
+    mean, sd = model.posterior(ids, stage, context, asset_types=types)
     mean = np.nan_to_num(np.asarray(mean, dtype=np.float64))
     sd = np.nan_to_num(np.asarray(sd, dtype=np.float64), nan=NeutralEffects().sd)
     if mean.shape != (len(ids),) or sd.shape != (len(ids),):

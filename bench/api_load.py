@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from models import Asset, Opportunity, Passage, StageChange  # noqa: E402
+from recommender.content.embedding import HashingEmbedder  # noqa: E402
 from recommender.domain import ASSET_TYPES  # noqa: E402
-from recommender.embedding import HashingEmbedder  # noqa: E402
 from web.config import Settings  # noqa: E402
 from web.runtime import Baton  # noqa: E402
 from web.services.accounts import create_api_key  # noqa: E402

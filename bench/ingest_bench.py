@@ -26,10 +26,10 @@ sys.path.insert(0, str(REPO))
 from sqlalchemy import func, select  # noqa: E402
 
 from models import Asset, Passage  # noqa: E402
-from recommender.embedding import load_embedder  # noqa: E402
+from recommender.content.embedding import load_embedder  # noqa: E402
 from web.config import Settings  # noqa: E402
 from web.runtime import Baton  # noqa: E402
-from web.services import library  # noqa: E402
+from web.services.content import ingest as library  # noqa: E402
 
 
 def git_commit() -> str:

@@ -38,8 +38,8 @@ def free_port() -> int:
 
 def prepare(instance: Path, database_url: str) -> tuple[dict[str, str], str]:
     """Create the schema, a small library, 20 open deals and an admin key; return env, key."""
-    from recommender.embedding import HashingEmbedder
-    from tests.web.api_support import seed
+    from recommender.content.embedding import HashingEmbedder
+    from tests.support.api import seed
     from web.config import Settings
     from web.runtime import Baton
     from web.services.accounts import create_api_key
@@ -49,7 +49,7 @@ def prepare(instance: Path, database_url: str) -> tuple[dict[str, str], str]:
     baton = Baton(settings, embedder=HashingEmbedder())
     baton.init_database()
     seed(baton, baton.embedder, "opp-0")
-    from tests.web.recommend_data import add_opportunity
+    from tests.support.recommend_data import add_opportunity
 
     with baton.session() as session:
         for i in range(1, 20):

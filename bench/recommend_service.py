@@ -1,7 +1,7 @@
 """Latency of the recommend service in-process (rank + serve + propensities + log), by library size.
 
 Builds a synthetic library (random unit vectors, 4 passages per asset, tags) in a SQLite file
-under bench/out/, then calls ``web.services.recommendations.recommend`` for random open deals
+under bench/out/, then calls ``web.services.ranking.recommendations.recommend`` for random open deals
 and prints p50 / p99 / mean per call, and the share spent in the policy (ranking + Monte-Carlo
 propensities) alone. The API benchmark (bench/api_load.py) measures the HTTP endpoint.
 
@@ -25,14 +25,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from models import Asset, Opportunity, Passage  # noqa: E402
+from recommender.content.embedding import HashingEmbedder  # noqa: E402
 from recommender.domain import ASSET_TYPES  # noqa: E402
-from recommender.embedding import HashingEmbedder  # noqa: E402
-from recommender.policy import ThompsonPolicy  # noqa: E402
-from recommender.ranking import DealContext  # noqa: E402
+from recommender.ranking.policy import ThompsonPolicy  # noqa: E402
+from recommender.ranking.scoring import DealContext  # noqa: E402
 from web.config import Settings  # noqa: E402
 from web.runtime import Baton  # noqa: E402
-from web.services.recommend_index import library_candidates  # noqa: E402
-from web.services.recommendations import recommend  # noqa: E402
+from web.services.ranking.library_cache import library_candidates  # noqa: E402
+from web.services.ranking.recommendations import recommend  # noqa: E402
 
 STAGES = ["awareness", "consideration", "decision"]
 PERSONAS = ["cfo", "cio", "operations", "procurement", "security", "fleet-manager"]

@@ -30,10 +30,10 @@ sys.path.insert(0, str(REPO))
 
 from bench.ingest_bench import git_commit  # noqa: E402
 from models import Asset, Passage  # noqa: E402
-from recommender.embedding import HashingEmbedder, load_embedder  # noqa: E402
+from recommender.content.embedding import HashingEmbedder, load_embedder  # noqa: E402
 from web.config import Settings  # noqa: E402
 from web.runtime import Baton  # noqa: E402
-from web.services.library_index import (  # noqa: E402
+from web.services.content.index import (  # noqa: E402
     filter_mask,
     get_library_index,
     search_assets,

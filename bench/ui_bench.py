@@ -27,9 +27,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from models import Asset, Opportunity, Passage  # noqa: E402
+from recommender.content.embedding import HashingEmbedder  # noqa: E402
 from recommender.domain import utcnow  # noqa: E402
-from recommender.embedding import HashingEmbedder  # noqa: E402
-from tests.web import ui_support  # noqa: E402
+from tests.support import ui as ui_support  # noqa: E402
 from web import create_app  # noqa: E402
 from web.config import Settings  # noqa: E402
 from web.runtime import Baton  # noqa: E402

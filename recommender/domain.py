@@ -7,6 +7,7 @@ Standard library only, so that ``models`` may import it without pulling in the M
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -45,6 +46,19 @@ TAG_SOURCES: tuple[str, ...] = ("given", "auto", "confirmed")
 def normalize_name(name: str) -> str:
     """Return the matching key of a stage or vocabulary name: trimmed, case-folded."""
     return " ".join(str(name).split()).casefold()
+
+
+def vocabulary_name(value: str | None, terms: Iterable[VocabularyTerm]) -> str:
+    """Return the name of the term whose name or label matches ``value``, else its match key.
+
+    Serving, training and analytics all key a deal's segment (industry, persona, product) with
+    this one function, so they agree on it.
+    """
+    key = normalize_name(value or "")
+    for term in terms:
+        if key in (normalize_name(term.name), normalize_name(term.label)):
+            return term.name
+    return key
 
 
 def slugify(text: str) -> str:

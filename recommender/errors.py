@@ -52,3 +52,15 @@ class ValidationError(BatonError):
     """Input data (a CSV row, a JSON body, a rule) is invalid."""
 
     code = "validation_error"
+
+
+class NotFoundError(BatonError):
+    """The named record does not exist."""
+
+    code = "not_found"
+
+
+class ConflictError(BatonError):
+    """The request conflicts with what is stored."""
+
+    code = "conflict"

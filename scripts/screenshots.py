@@ -17,9 +17,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from recommender.embedding import HashingEmbedder  # noqa: E402
+from recommender.content.embedding import HashingEmbedder  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, sign_in  # noqa: E402
-from tests.web import ui_support  # noqa: E402
+from tests.support import ui as ui_support  # noqa: E402
 from web.config import Settings  # noqa: E402
 from web.runtime import Baton  # noqa: E402
 
@@ -62,8 +62,9 @@ def build(root: Path, deals: int) -> dict:
 
 def _build_untrained(baton: Baton, deals: int) -> None:
     from recommender.domain import utcnow
-    from recommender.simulator import simulate_world, write_world
-    from web.services import crm, library
+    from recommender.learning.simulator import simulate_world, write_world
+    from web.services.content import ingest as library
+    from web.services.crm import opportunities as crm
     from web.services.demo import CONTENT_LIBRARY, library_assets
 
     baton.init_database()

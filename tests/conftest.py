@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
-from recommender.embedding import HashingEmbedder
+from recommender.content.embedding import HashingEmbedder
 from web import create_app
 from web.config import Settings
 from web.runtime import Baton

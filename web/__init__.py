@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from recommender.embedding import Embedder
+from recommender.content.embedding import Embedder
 from web.config import Settings
 from web.runtime import Baton
 

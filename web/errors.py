@@ -23,18 +23,6 @@ STATUS_FOR_ERROR = {
 }
 
 
-class NotFoundError(BatonError):
-    """The named record does not exist."""
-
-    code = "not_found"
-
-
-class ConflictError(BatonError):
-    """The request conflicts with what is stored."""
-
-    code = "conflict"
-
-
 def error_response(status: int, code: str, message: str, details: object = None):
     """Return the JSON error envelope with ``status``."""
     body: dict = {"error": {"code": code, "message": message}}

@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.db import make_engine, make_session_factory, session_scope, upgrade_database
+from recommender.content.embedding import Embedder, load_embedder
 from recommender.domain import StageConfig
-from recommender.embedding import Embedder, load_embedder
 from recommender.stage_config import load_stage_config
 from web.config import Settings
 

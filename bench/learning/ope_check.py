@@ -1,4 +1,4 @@
-"""Sanity figures for off-policy evaluation (recommender.ope): estimates vs a known truth.
+"""Sanity figures for off-policy evaluation (recommender.learning.ope): estimates vs a known truth.
 
 1. Open Bandit Dataset (real logs, ZOZO): estimate the uniform-random policy's click rate from the
    Bernoulli Thompson sampling logs and compare with the random logs' own click rate (on-policy
@@ -7,7 +7,7 @@
 2. Synthetic slate worlds with exact marginal propensities (independent inclusion) and Bernoulli
    item rewards: bias, RMSE and 90% interval coverage of IPS / SNIPS / DR for a deterministic
    top-3 target, with good and poor overlap.
-3. Simulator worlds (recommender.simulator, through the real import and the analytics service):
+3. Simulator worlds (recommender.learning.simulator, through the real import and the analytics service):
    the uniform-random lists' value estimated from the ε = 0.15 logs, against the same world
    simulated with ε = 1 (every list random), for both rewards.
 4. Speed: one evaluation (bootstrap, 300 resamples) on 100,000 logged lists.
@@ -29,7 +29,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from recommender.ope import LoggedLists, evaluate_policy  # noqa: E402
+from recommender.learning.ope import LoggedLists, evaluate_policy  # noqa: E402
 
 
 def read_obd(path: Path) -> dict[str, np.ndarray]:
@@ -134,12 +134,12 @@ def uniform_target(stage, candidates, k, context):
 
 def load_world(world, root: Path):
     """A fresh database holding a simulated world (content ingested, CRM imported)."""
-    from recommender.embedding import HashingEmbedder
-    from recommender.simulator import write_world
+    from recommender.content.embedding import HashingEmbedder
+    from recommender.learning.simulator import write_world
     from web.config import Settings
     from web.runtime import Baton
-    from web.services import library
-    from web.services.crm_import import import_crm
+    from web.services.content import ingest as library
+    from web.services.crm.importing import import_crm
 
     write_world(world, root / "world")
     baton = Baton(Settings(instance_path=str(root / "inst"), database_url=f"sqlite:///{root}/b.db",
@@ -159,8 +159,8 @@ def simulator_section(seeds: list[int], n_opportunities: int) -> None:
     """
     import tempfile
 
-    from recommender.simulator import simulate_world
-    from web.services.analytics_ope import evaluate_policy as evaluate_logged
+    from recommender.learning.simulator import simulate_world
+    from web.services.learning.policy_evaluation import evaluate_policy as evaluate_logged
 
     print("## Simulator worlds: uniform-random lists estimated from the ε = 0.15 logs\n")
     print("| seed | deals | reward | truth (ε = 1 world) | estimator | estimate | 90% interval "

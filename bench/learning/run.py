@@ -2,7 +2,7 @@
 
     python bench/learning/run.py [--seeds 1 2 3] [--opportunities 4000]
 
-For each seed: simulate a world (``recommender.simulator``), build episodes, fit
+For each seed: simulate a world (``recommender.learning.simulator``), build episodes, fit
 ``ContentEffectModel`` and score three rankings of every asset x buying stage against the truth:
 
 * **baton**: posterior mean of the causal effect (segment-aware for a deal's context);
@@ -28,9 +28,9 @@ from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from recommender.effects import ContentEffectModel  # noqa: E402
-from recommender.episodes import build_episodes  # noqa: E402
-from recommender.simulator import simulate_world  # noqa: E402
+from recommender.learning.effects import ContentEffectModel  # noqa: E402
+from recommender.learning.episodes import build_episodes  # noqa: E402
+from recommender.learning.simulator import simulate_world  # noqa: E402
 from recommender.stage_config import load_stage_config  # noqa: E402
 
 STAGES = ("awareness", "consideration", "decision")

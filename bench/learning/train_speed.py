@@ -3,7 +3,7 @@
     python bench/learning/train_speed.py [--opportunities 26000] [--seed 1] [--keep DIR]
 
 Simulates a world big enough for ~1M events, bulk-inserts it into a fresh SQLite database
-(not timed), then times ``web.services.learning.train`` (read the tables as column tuples,
+(not timed), then times ``web.services.learning.training.train`` (read the tables as column tuples,
 build episodes, fit, write the artifact atomically) and prints a table with a breakdown.
 """
 
@@ -22,12 +22,12 @@ from sqlalchemy import insert  # noqa: E402
 
 from models.crm import ContentEvent, Opportunity, StageChange  # noqa: E402
 from models.library import Asset  # noqa: E402
-from recommender.effects import ContentEffectModel  # noqa: E402
-from recommender.episodes import build_episodes  # noqa: E402
-from recommender.simulator import simulate_world  # noqa: E402
+from recommender.learning.effects import ContentEffectModel  # noqa: E402
+from recommender.learning.episodes import build_episodes  # noqa: E402
+from recommender.learning.simulator import simulate_world  # noqa: E402
 from web.config import Settings  # noqa: E402
 from web.runtime import Baton  # noqa: E402
-from web.services import learning  # noqa: E402
+from web.services.learning import training as learning  # noqa: E402
 
 
 def _dt(value: str) -> datetime | None:

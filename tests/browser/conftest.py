@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from recommender.embedding import HashingEmbedder
-from tests.web import ui_support
+from recommender.content.embedding import HashingEmbedder
+from tests.support import ui as ui_support
 from web import create_app
 from web.config import Settings
 from web.runtime import Baton
@@ -60,7 +60,7 @@ def build_site(root: Path) -> dict:
     ui_support.add_library(baton)
     ui_support.add_deals(baton)
     if CONTENT_LIBRARY.is_dir():
-        from web.services.library import ingest_paths
+        from web.services.content.ingest import ingest_paths
 
         report = ingest_paths(baton, [CONTENT_LIBRARY])
         assert report.ok, report.summary()

@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from models import ApiKey
 from recommender.domain import role_allows
-from tests.web.api_support import bearer, make_keys, seed
-from tests.web.ui_support import add_users, sign_in
+from tests.support.api import bearer, make_keys, seed
+from tests.support.ui import add_users, sign_in
 from web.auth import mint_sidebar_token
 
 CALLERS = ("anonymous", "rep", "marketer", "admin", "revoked", "expired_sidebar")

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from recommender.embedding import HashingEmbedder
-from tests.web.api_support import bearer, make_keys, seed
+from recommender.content.embedding import HashingEmbedder
+from tests.support.api import bearer, make_keys, seed
 from web import create_app
 from web.config import Settings
 from web.runtime import Baton

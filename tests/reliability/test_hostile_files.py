@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 
 from models import Asset, Passage
 from tests.reliability.hostile import GOOD_TEXT, MUST_SAY, corpus
-from tests.web.api_support import bearer, make_keys
-from web.services.library import ingest_paths
+from tests.support.api import bearer, make_keys
+from web.services.content.ingest import ingest_paths
 
 # Known, reported: a large multipart upload's spooled temporary file is closed by the garbage
 # collector, not at the end of the request (a ResourceWarning, no data effect).
@@ -51,7 +51,7 @@ def test_extraction_is_bounded_in_time_and_memory():
         import json, resource, sys, time
         resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_LIMIT}, {MEMORY_LIMIT}))
         from recommender.errors import BatonError
-        from recommender.extract import extract
+        from recommender.content.extract import extract
         from tests.reliability.hostile import corpus
         out = []
         for label, name, data, expect in corpus():

@@ -12,18 +12,18 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from models import Opportunity
-from recommender.asset_files import parse_metadata, parse_yaml_mapping
-from recommender.crm_csv import RowError
-from recommender.crm_formats import (
+from recommender.content.asset_files import parse_metadata, parse_yaml_mapping
+from recommender.content.extract import extract
+from recommender.crm.csv_reading import RowError
+from recommender.crm.formats import (
     StageResolver,
     read_baton_events,
     read_baton_history,
     read_baton_opportunities,
 )
 from recommender.errors import BatonError
-from recommender.extract import extract
 from recommender.stage_config import load_stage_config
-from web.services.crm_import import import_crm
+from web.services.crm.importing import import_crm
 
 STAGES = load_stage_config()
 RESOLVER = StageResolver(STAGES)

@@ -11,7 +11,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tests.web.api_support import bearer, make_keys, seed
+from tests.support.api import bearer, make_keys, seed
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning",
                                         "ignore::pytest.PytestUnraisableExceptionWarning")

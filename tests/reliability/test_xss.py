@@ -13,8 +13,8 @@ import csv
 import io
 from html.parser import HTMLParser
 
-from tests.web.api_support import bearer, make_keys, seed
-from tests.web.ui_support import add_users, post_form, sign_in
+from tests.support.api import bearer, make_keys, seed
+from tests.support.ui import add_users, post_form, sign_in
 from web.auth import mint_sidebar_token
 
 MARK = "alert(7331)"
@@ -155,7 +155,7 @@ def _number(cell: str) -> bool:
 
 
 def test_csv_safe_neutralises_every_formula_prefix():
-    from recommender.review import write_csv
+    from recommender.learning.review import write_csv
 
     cells = ["=1+2", "+1", "-1+2", "@SUM(A1)", "\t=1", "\r=1", FORMULA, "plain", -3, 2.5]
     text = write_csv([cells], ["c"] * len(cells))

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 from web.api.common import access
 from web.api.schemas import ErrorSchema, QuerySchema
 from web.db import get_baton, get_session
-from web.services import analytics
+from web.services.learning import analytics
 
 blp = Blueprint("analytics", __name__, url_prefix="/api/v1/analytics",
                 description="Content influence (causal effect estimates), gaps and review.")

@@ -12,6 +12,7 @@ from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from models import Asset
+from recommender.errors import NotFoundError
 from web.api.common import access, clamp_per_page
 from web.api.schemas import (
     AssetPageSchema,
@@ -22,7 +23,6 @@ from web.api.schemas import (
 )
 from web.auth import principal_name
 from web.db import get_baton, get_session
-from web.errors import NotFoundError
 
 
 class _MultipartParser(FlaskParser):
@@ -93,7 +93,7 @@ class Assets(MethodView):
         offset = (page - 1) * per_page
         q = (query.get("q") or "").strip()
         if q:
-            from web.services.library import search_assets
+            from web.services.content.ingest import search_assets
 
             k = min(page * per_page, MAX_SEARCH)
             hits = search_assets(baton, session, q, k=k, stage=_stage(query.get("stage")),
@@ -124,7 +124,7 @@ class Assets(MethodView):
     @blp.alt_response(413, description="the file is larger than BATON_MAX_FILE_MB")
     def post(self, form):
         """Upload a file with its metadata; it is extracted, tagged and embedded at once."""
-        from web.services.library import ingest_upload
+        from web.services.content.ingest import ingest_upload
 
         baton = get_baton()
         upload = form.pop("file")
@@ -157,7 +157,7 @@ class AssetResource(MethodView):
     @blp.response(200, AssetSchema)
     def patch(self, changes: dict, asset_id: str):
         """Change an asset's metadata; a given stage counts as confirmed."""
-        from web.services.library import update_asset
+        from web.services.content.ingest import update_asset
 
         update_asset(get_baton(), get_session(), asset_id, changes)
         session = get_session()
@@ -168,7 +168,7 @@ class AssetResource(MethodView):
     @blp.response(204)
     def delete(self, asset_id: str):
         """Delete an asset: it is never recommended again."""
-        from web.services.library import delete_asset
+        from web.services.content.ingest import delete_asset
 
         get_asset_or_404(asset_id)
         delete_asset(get_baton(), get_session(), asset_id)

@@ -27,7 +27,7 @@ blp = Blueprint("opportunities", __name__, url_prefix="/api/v1/opportunities",
 
 
 def _crm():
-    from web.services import crm
+    from web.services.crm import opportunities as crm
 
     return crm
 
@@ -91,7 +91,7 @@ class Recommendations(MethodView):
         denied = sidebar_scope_error([opportunity_id])
         if denied is not None:
             return denied
-        from web.services.recommendations import recommend
+        from web.services.ranking.recommendations import recommend
 
         return recommend(get_baton(), get_session(), opportunity_id, k=query["k"],
                          user=principal_name())

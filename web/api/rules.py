@@ -10,7 +10,7 @@ from web.api.common import access
 from web.api.schemas import RuleInSchema, RuleSchema
 from web.auth import principal_name
 from web.db import get_baton, get_session
-from web.services import rules as service
+from web.services.ranking import rules as service
 
 blp = Blueprint("rules", __name__, url_prefix="/api/v1/rules",
                 description="Marketer rules: for deals where <condition>, always include, "

@@ -258,7 +258,7 @@ class EventsResultSchema(Schema):
 
 
 class RuleInSchema(Schema):
-    """A marketer rule; see ``recommender.rules`` for conditions, actions and targets."""
+    """A marketer rule; see ``recommender.ranking.rules`` for conditions, actions and targets."""
 
     name = fields.String(metadata={"example": "Logistics CFOs see the ROI calculator"})
     condition = fields.Raw(metadata={"example": {"industry": "logistics",

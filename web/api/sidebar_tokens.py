@@ -9,11 +9,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from models import Opportunity
+from recommender.errors import NotFoundError
 from web.api.common import access
 from web.api.schemas import SidebarTokenInSchema, SidebarTokenSchema
 from web.auth import mint_sidebar_token
 from web.db import get_session
-from web.errors import NotFoundError
 
 blp = Blueprint("sidebar-tokens", __name__, url_prefix="/api/v1/sidebar-tokens",
                 description="Mint the token a CRM puts in the sidebar iframe's URL.")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from web.cli.context import get_baton
-from web.services import analytics
+from web.services.learning import analytics
 
 
 def _pct(value: float | None, signed: bool = True) -> str:

@@ -16,8 +16,8 @@ def init() -> None:
 
 def warm_up(app) -> None:
     """Build the cached library arrays and load the trained model before the first request."""
-    from web.services.learning import current_model
-    from web.services.recommend_index import library_candidates
+    from web.services.learning.training import current_model
+    from web.services.ranking.library_cache import library_candidates
 
     baton = app.extensions["baton"]
     try:

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from recommender.crm_formats import FORMATS
+from recommender.crm.formats import FORMATS
 from web.cli.context import get_baton
 
 
@@ -18,7 +18,7 @@ from web.cli.context import get_baton
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON document.")
 def import_crm(paths: tuple[str, ...], fmt: str, as_json: bool) -> None:
     """Import opportunities, stage history and content events from CRM CSV exports."""
-    from web.services import crm
+    from web.services.crm import opportunities as crm
 
     baton = get_baton()
     report = crm.import_crm(
@@ -43,7 +43,7 @@ def import_crm(paths: tuple[str, ...], fmt: str, as_json: bool) -> None:
 @click.option("--all", "show_all", is_flag=True, help="List every open deal, not only stuck ones.")
 def stuck(as_json: bool, owner: str | None, show_all: bool) -> None:
     """List open deals that have been in their stage longer than advancing deals usually were."""
-    from web.services import crm
+    from web.services.crm import opportunities as crm
 
     baton = get_baton()
     with baton.session() as session:

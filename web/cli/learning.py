@@ -16,7 +16,7 @@ from web.cli.context import get_baton
               type=click.IntRange(1, 2_000_000))
 def simulate(out_dir: str, seed: int, n_opportunities: int) -> None:
     """Write a simulated world: content folder, baton CSVs and truth.json."""
-    from recommender.simulator import simulate_world, write_world
+    from recommender.learning.simulator import simulate_world, write_world
 
     world = simulate_world(seed, n_opportunities)
     out = write_world(world, out_dir)
@@ -30,7 +30,7 @@ def simulate(out_dir: str, seed: int, n_opportunities: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON document.")
 def train(as_json: bool) -> None:
     """Learn which content helps deals advance, and publish the model."""
-    from web.services import learning
+    from web.services.learning import training as learning
 
     report = learning.train(get_baton())
     if as_json:

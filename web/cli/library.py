@@ -15,7 +15,7 @@ from web.cli.context import get_baton
 @click.option("--prune", is_flag=True, help="Retire assets whose files are gone.")
 def ingest(paths: tuple[str, ...], prune: bool) -> None:
     """Ingest asset files and folders (Markdown, PDF, DOCX, PPTX, HTML, text)."""
-    from web.services.library import ingest_paths
+    from web.services.content.ingest import ingest_paths
 
     baton = get_baton()
     report = ingest_paths(baton, list(paths), prune=prune, progress=sys.stderr.isatty())
@@ -42,7 +42,7 @@ def ingest(paths: tuple[str, ...], prune: bool) -> None:
 def search(query: str, stage: str | None, type_: str | None, persona: str | None,
            industry: str | None, k: int, as_json: bool) -> None:
     """Search the library by meaning (expired, archived and retired assets excluded)."""
-    from web.services.library import search_assets
+    from web.services.content.ingest import search_assets
 
     baton = get_baton()
     with baton.session() as session:
@@ -66,8 +66,8 @@ def search(query: str, stage: str | None, type_: str | None, persona: str | None
 @click.option("--all", "all_assets", is_flag=True, help="Re-embed every asset, not only stale.")
 def reembed(all_assets: bool) -> None:
     """Re-embed assets stored with another embedding model than the configured one."""
-    from web.services.library import model_name
-    from web.services.library import reembed as reembed_assets
+    from web.services.content.ingest import model_name
+    from web.services.content.ingest import reembed as reembed_assets
 
     baton = get_baton()
     done = reembed_assets(baton, all_assets=all_assets, progress=sys.stderr.isatty())
@@ -85,7 +85,7 @@ def tags() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 def tags_review(threshold: float | None, as_json: bool) -> None:
     """List auto-tagged assets with a low stage confidence, least sure first."""
-    from web.services.library import review_queue
+    from web.services.content.ingest import review_queue
 
     baton = get_baton()
     with baton.session() as session:
@@ -108,7 +108,7 @@ def tags_review(threshold: float | None, as_json: bool) -> None:
 @click.option("--stage", help="Correct the stage while confirming.")
 def tags_confirm(asset_id: str, stage: str | None) -> None:
     """Confirm an asset's stage tag (optionally correcting it)."""
-    from web.services.library import confirm_stage
+    from web.services.content.ingest import confirm_stage
 
     baton = get_baton()
     with baton.session() as session:

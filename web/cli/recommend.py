@@ -11,8 +11,8 @@ import yaml
 
 from recommender.errors import ValidationError
 from web.cli.context import get_baton
-from web.services import recommendations
-from web.services import rules as rules_service
+from web.services.ranking import recommendations
+from web.services.ranking import rules as rules_service
 
 
 @click.command()

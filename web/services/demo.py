@@ -68,9 +68,12 @@ def build_demo(echo: Callable[[str], None] = print, seed: int = 7,
     baton.init_database()
     echo(f"fresh database: {baton.engine.url.render_as_string(hide_password=True)}")
 
-    from recommender.simulator import simulate_world
-    from recommender.simulator_io import write_world
-    from web.services import accounts, crm, learning, library
+    from recommender.learning.simulator import simulate_world
+    from recommender.learning.simulator_files import write_world
+    from web.services import accounts
+    from web.services.content import ingest as library
+    from web.services.crm import opportunities as crm
+    from web.services.learning import training as learning
 
     report = library.ingest_paths(baton, [CONTENT_LIBRARY])
     echo("library: " + report.summary())

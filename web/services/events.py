@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 
 from models import Asset, ContentEvent, Opportunity
 from recommender.domain import EVENT_TYPES, utc_naive, utcnow
-from recommender.errors import UnknownStageError, ValidationError
-from web.errors import ConflictError
+from recommender.errors import ConflictError, UnknownStageError, ValidationError
 from web.runtime import Baton
 
 EVENT_KEYS = ("event_id", "opportunity_id", "asset_id", "event_type", "stage", "occurred_at",

@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session
 from models import Asset, ContentEvent, Opportunity
 from models.recommendations import ShareLink
 from recommender.domain import utcnow
-from recommender.errors import ValidationError
-from web.errors import NotFoundError
+from recommender.errors import NotFoundError, ValidationError
 from web.runtime import Baton
 
 LINK_PREFIX = "/r/"

@@ -22,7 +22,7 @@ MAX_K = 10
 
 def _stuck(opp: Opportunity) -> dict | None:
     try:
-        from web.services.crm import stuck_status
+        from web.services.crm.opportunities import stuck_status
     except ImportError:
         return None
     status = stuck_status(get_baton(), get_session(), opp)
@@ -49,7 +49,7 @@ def panel(opportunity_id: str):
     if opp is None:
         return _no_store(render_template("sidebar/denied.html", missing=True), 404)
     k = request.args.get("k", type=int) or DEFAULT_K
-    from web.services.recommendations import recommend
+    from web.services.ranking.recommendations import recommend
 
     result = recommend(get_baton(), get_session(), opportunity_id, k=max(1, min(k, MAX_K)),
                        user=str(claims.get("u") or "sidebar"))

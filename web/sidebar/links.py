@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, send_file
 
+from recommender.errors import NotFoundError
 from web.db import get_baton, get_session
-from web.errors import NotFoundError
 from web.services.sharing import resolve_share_link
 
 bp = Blueprint("links", __name__, url_prefix="/r")

@@ -7,9 +7,10 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 
 from recommender.errors import BatonError
 from web.db import get_baton, get_session
-from web.services import requests as content_requests
-from web.services import ui_analytics, ui_queries
-from web.services.ui_queries import optional_service
+from web.services import content_requests
+from web.services.queries import analytics as ui_analytics
+from web.services.queries import pages as ui_queries
+from web.services.queries.pages import optional_service
 from web.ui import bp, forms
 from web.ui.auth import login_required
 from web.ui.charts import forest_plot, heatmap

@@ -7,9 +7,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from recommender.errors import BatonError
 from web.db import get_baton, get_session
-from web.services import requests as content_requests
-from web.services import ui_queries
-from web.services.ui_queries import optional_service
+from web.services import content_requests
+from web.services.queries import pages as ui_queries
+from web.services.queries.pages import optional_service
 from web.ui import bp, forms
 from web.ui.auth import current_user, login_required
 

@@ -38,7 +38,7 @@ def terms(name: str) -> list[str]:
 
 def paging(default_per_page: int = 25) -> tuple[int, int]:
     """Return (page, per_page) from the query string, clamped."""
-    from web.services.ui_queries import clamp_page
+    from web.services.queries.pages import clamp_page
 
     return clamp_page(request.args.get("page", 1), request.args.get("per_page",
                                                                       default_per_page))

@@ -6,8 +6,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from recommender.errors import BatonError, ValidationError
 from web.db import get_baton, get_session
-from web.services import ui_analytics, ui_queries
-from web.services.ui_queries import LibraryFilters, optional_service
+from web.services.queries import analytics as ui_analytics
+from web.services.queries import pages as ui_queries
+from web.services.queries.pages import LibraryFilters, optional_service
 from web.ui import bp, forms
 from web.ui.auth import current_user, login_required
 

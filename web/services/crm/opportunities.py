@@ -1,0 +1,311 @@
+"""Opportunities: import, upsert from the CRM, stage history, stuck deals and the pipeline view."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from models import Opportunity, StageChange
+from recommender.crm.csv_reading import parse_amount, parse_datetime
+from recommender.crm.formats import StageResolver, status_for
+from recommender.crm.stuck import DAY_SECONDS, StuckDetector, completed_visits
+from recommender.domain import OPPORTUNITY_STATUSES, utc_naive, utcnow
+from recommender.errors import BatonError, NotFoundError, ValidationError
+from web.services.crm.importing import ImportReport, import_crm
+
+__all__ = [
+    "ImportReport",
+    "StuckStatus",
+    "get_opportunity",
+    "import_crm",
+    "list_opportunities",
+    "opportunity_history",
+    "pipeline_overview",
+    "stuck_detector",
+    "stuck_status",
+    "upsert_opportunity",
+]
+
+TEXT_FIELDS = ("name", "account", "industry", "persona", "owner", "notes")
+TIME_FIELDS = ("created_at", "stage_entered_at", "closed_at")
+UPSERT_FIELDS = (*TEXT_FIELDS, *TIME_FIELDS, "amount", "stage", "status", "products",
+                 "pipeline")
+
+
+def get_opportunity(session: Session, opportunity_id: str) -> Opportunity:
+    """Return the opportunity or raise ``NotFoundError``."""
+    row = session.get(Opportunity, opportunity_id)
+    if row is None:
+        raise NotFoundError(f"no opportunity with id {opportunity_id!r}")
+    return row
+
+
+def opportunity_history(session: Session, opportunity_id: str) -> list[StageChange]:
+    """Return an opportunity's stage changes, oldest first."""
+    get_opportunity(session, opportunity_id)
+    return list(session.scalars(
+        select(StageChange).where(StageChange.opportunity_id == opportunity_id)
+        .order_by(StageChange.changed_at, StageChange.id)))
+
+
+def _time(value, key: str) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return utc_naive(value) if value else None
+    if not isinstance(value, str):
+        raise ValidationError(f"{key} must be an ISO 8601 string, not {type(value).__name__}")
+    return parse_datetime(value, key)
+
+
+def _clean(data: dict) -> dict:
+    unknown = sorted(set(data) - set(UPSERT_FIELDS) - {"opportunity_id"})
+    if unknown:
+        raise ValidationError(
+            f"unknown field(s) {', '.join(unknown)}; expected {', '.join(UPSERT_FIELDS)}")
+    out: dict = {}
+    for key, value in data.items():
+        if key == "opportunity_id":
+            continue
+        if key in TEXT_FIELDS or key in ("stage", "status", "pipeline"):
+            if value is None:
+                value = ""
+            if not isinstance(value, str):
+                raise ValidationError(f"{key} must be a string")
+            out[key] = value.strip() if key != "notes" else value
+        elif key in TIME_FIELDS:
+            out[key] = _time(value, key)
+        elif key == "amount":
+            out[key] = _amount(value)
+        elif key == "products":
+            if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+                raise ValidationError("products must be a list of strings")
+            out[key] = [p.strip() for p in value if p.strip()]
+    return out
+
+
+def _amount(value) -> float | None:
+    if value is None or isinstance(value, str):
+        return parse_amount(value, "amount")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError(f"amount must be a number, not {type(value).__name__}")
+    if not math.isfinite(value) or value < 0:
+        raise ValidationError(f"amount {value} must be a non-negative number")
+    return float(value)
+
+
+def upsert_opportunity(baton, session: Session, opportunity_id: str,
+                       data: dict) -> tuple[Opportunity, bool]:
+    """Create or update an opportunity from the CRM; a stage change appends to its history."""
+    opportunity_id = (opportunity_id or "").strip()
+    if not opportunity_id or len(opportunity_id) > 200:
+        raise ValidationError("opportunity_id must be 1 to 200 characters")
+    values = _clean(data)
+    row = session.get(Opportunity, opportunity_id)
+    created = row is None
+    if created and not values.get("stage"):
+        raise ValidationError("stage is required to create an opportunity")
+    pipeline_name = values.pop("pipeline", "") or (None if created else row.pipeline)
+    resolver = StageResolver(baton.stages, pipeline_name)
+    now = utcnow()
+    old_stage = None if created else row.stage
+    # Resolve and check everything before touching the session.
+    pipeline, stage = resolver.find(values.pop("stage", "") or old_stage, pipeline_name)
+    moved = created or stage.name != old_stage
+    given_status = values.pop("status", "")
+    if not given_status and not moved and stage.outcome is None:
+        given_status = row.status  # e.g. lost at an open stage stays lost on a field update
+    status = status_for(stage, given_status or "")
+    if created:
+        row = Opportunity(opportunity_id=opportunity_id, products=[])
+        session.add(row)
+    entered = values.pop("stage_entered_at", None)
+    closed_at = values.pop("closed_at", None)
+    for key, value in values.items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)
+    if created and row.created_at is None:
+        row.created_at = now
+    if row.pipeline != pipeline:
+        row.pipeline = pipeline
+    if moved:
+        when = entered or (row.created_at if created else None) or now
+        session.add(StageChange(opportunity_id=opportunity_id, from_stage=old_stage,
+                                to_stage=stage.name, changed_at=when))
+        row.stage, row.buying_stage, row.stage_entered_at = stage.name, stage.buying_stage, when
+    elif entered is not None and row.stage_entered_at != entered:
+        row.stage_entered_at = entered
+    if row.status != status:
+        row.status = status
+    if status == "open":
+        row.closed_at = None
+    elif closed_at is not None or row.closed_at is None:
+        row.closed_at = closed_at or (entered if moved and entered else now)
+    session.commit()
+    return row, created
+
+
+# --- stuck deals ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StuckStatus:
+    """Whether an opportunity is stuck, with the days behind the verdict."""
+
+    stuck: bool
+    days_in_stage: float | None
+    threshold_days: float | None
+    reason: str
+
+
+def _history_fingerprint(session: Session) -> tuple:
+    return tuple(session.execute(
+        select(func.count(StageChange.id), func.max(StageChange.id))).one())
+
+
+def stuck_detector(baton, session: Session) -> StuckDetector:
+    """Return the stuck detector fitted on the stage history; refit when the history grows."""
+    fingerprint = _history_fingerprint(session)
+    cached = baton.cache.get("crm.stuck_detector")
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1]
+    resolver = StageResolver(baton.stages)
+    groups: dict[str, str] = {}
+    for p in baton.stages.pipelines:
+        for s in p.stages:
+            if s.buying_stage:
+                groups.setdefault(s.name, s.buying_stage)
+    created = dict(session.execute(
+        select(Opportunity.opportunity_id, Opportunity.created_at)).all())
+    pipelines = dict(session.execute(
+        select(Opportunity.opportunity_id, Opportunity.pipeline)).all())
+    per_opp: dict[str, list] = defaultdict(list)
+    for opp, frm, to, when in session.execute(
+        select(StageChange.opportunity_id, StageChange.from_stage, StageChange.to_stage,
+               StageChange.changed_at).order_by(StageChange.opportunity_id,
+                                                StageChange.changed_at, StageChange.id)
+    ).all():
+        per_opp[opp].append((frm, to, when))
+
+    visits: list[tuple[str, float]] = []
+    for opp, changes in per_opp.items():
+        pipeline = pipelines.get(opp)
+
+        def rank(name: str, pipeline=pipeline):
+            try:
+                found = resolver.find(name, pipeline)[1]
+            except BatonError:
+                return None
+            return found.order, found.outcome
+
+        visits.extend(completed_visits([(created.get(opp), changes)], rank))
+    settings = baton.settings
+    detector = StuckDetector(percentile=settings.stuck_percentile,
+                             fallback_days=settings.stuck_fallback_days,
+                             stage_groups=groups).fit(visits)
+    baton.cache["crm.stuck_detector"] = (fingerprint, detector)
+    return detector
+
+
+def _assess(detector: StuckDetector, opportunity: Opportunity, now: datetime) -> StuckStatus:
+    if opportunity.status != "open":
+        return StuckStatus(False, None, None, f"closed ({opportunity.status})")
+    entered = opportunity.stage_entered_at or opportunity.created_at
+    if entered is None:
+        return StuckStatus(False, None, None, "no stage entry date recorded")
+    days = max(0.0, (now - entered).total_seconds() / DAY_SECONDS)
+    stuck, threshold, basis = detector.assess(opportunity.stage, days)
+    verdict = "stuck" if stuck else "on track"
+    reason = (f"{verdict}: {days:.0f} days in {opportunity.stage}; deals that advanced usually "
+              f"took up to {threshold:.0f} days ({basis})")
+    return StuckStatus(stuck, round(days, 1), round(threshold, 1), reason)
+
+
+def stuck_status(baton, session: Session, opportunity: Opportunity,
+                 now: datetime | None = None) -> StuckStatus:
+    """Say whether an open opportunity has been in its stage longer than advancing deals did."""
+    return _assess(stuck_detector(baton, session), opportunity, now or utcnow())
+
+
+SORT_KEYS = {
+    "days": lambda r: -(r["days_in_stage"] or 0.0),
+    "amount": lambda r: -(r["amount"] or 0.0),
+    "name": lambda r: r["name"].casefold(),
+    "overdue": lambda r: -((r["days_in_stage"] or 0.0) - (r["threshold_days"] or 0.0)),
+}
+
+
+def _row(opportunity: Opportunity, status: StuckStatus) -> dict:
+    return {
+        "opportunity_id": opportunity.opportunity_id, "name": opportunity.name,
+        "account": opportunity.account, "owner": opportunity.owner,
+        "amount": opportunity.amount, "stage": opportunity.stage,
+        "buying_stage": opportunity.buying_stage, **asdict(status),
+    }
+
+
+def pipeline_overview(baton, session: Session, sort: str = "days", owner: str | None = None,
+                      stuck_only: bool = False, now: datetime | None = None) -> list[dict]:
+    """Group open opportunities by pipeline stage, in pipeline order, with stuck flags."""
+    if sort not in SORT_KEYS:
+        raise ValidationError(f"unknown sort {sort!r}; expected one of {', '.join(SORT_KEYS)}")
+    detector = stuck_detector(baton, session)
+    now = now or utcnow()
+    query = select(Opportunity).where(Opportunity.status == "open")
+    if owner:
+        query = query.where(Opportunity.owner == owner)
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for opportunity in session.scalars(query):
+        status = _assess(detector, opportunity, now)
+        if stuck_only and not status.stuck:
+            continue
+        groups[(opportunity.pipeline, opportunity.stage)].append(_row(opportunity, status))
+    resolver = StageResolver(baton.stages)
+    out = []
+    for (pipeline, stage), rows in groups.items():
+        rows.sort(key=SORT_KEYS[sort])
+        try:
+            found = resolver.find(stage, pipeline)[1]
+            order, buying = found.order, found.buying_stage
+        except BatonError:
+            order, buying = 999, None
+        out.append({"pipeline": pipeline, "stage": stage, "buying_stage": buying,
+                    "order": order, "count": len(rows),
+                    "stuck": sum(1 for r in rows if r["stuck"]), "opportunities": rows})
+    out.sort(key=lambda g: (g["pipeline"], g["order"]))
+    return out
+
+
+def list_opportunities(baton, session: Session, filters: dict | None = None, page: int = 1,
+                       per_page: int = 50) -> tuple[list[Opportunity], int]:
+    """Return one page of opportunities matching ``filters`` and the total count."""
+    filters = dict(filters or {})
+    allowed = {"stage", "buying_stage", "status", "owner", "industry", "pipeline", "q"}
+    unknown = sorted(set(filters) - allowed)
+    if unknown:
+        raise ValidationError(f"unknown filter(s) {', '.join(unknown)}; expected "
+                              f"{', '.join(sorted(allowed))}")
+    per_page = max(1, min(int(per_page), baton.settings.page_size_max))
+    page = max(1, int(page))
+    query = select(Opportunity)
+    for key in ("buying_stage", "owner", "industry", "pipeline"):
+        if filters.get(key):
+            query = query.where(getattr(Opportunity, key) == filters[key])
+    if filters.get("status"):
+        if filters["status"] not in OPPORTUNITY_STATUSES:
+            raise ValidationError(f"bad status {filters['status']!r}; expected one of "
+                                  f"{', '.join(OPPORTUNITY_STATUSES)}")
+        query = query.where(Opportunity.status == filters["status"])
+    if filters.get("stage"):
+        stage = StageResolver(baton.stages).canonical(filters["stage"])
+        query = query.where(Opportunity.stage == stage)
+    if filters.get("q"):
+        like = f"%{filters['q']}%"
+        query = query.where(or_(Opportunity.name.ilike(like), Opportunity.account.ilike(like),
+                                Opportunity.opportunity_id.ilike(like)))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = list(session.scalars(query.order_by(Opportunity.opportunity_id)
+                                .offset((page - 1) * per_page).limit(per_page)))
+    return rows, total

@@ -16,10 +16,6 @@ import argparse
 import hashlib
 import http.client
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -35,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from models import Asset, Opportunity, Passage, StageChange  # noqa: E402
 from recommender.content.embedding import HashingEmbedder  # noqa: E402
 from recommender.domain import ASSET_TYPES  # noqa: E402
+from tests.support.server import baton_env, free_port, start_server, stop_server  # noqa: E402
 from web.config import Settings  # noqa: E402
 from web.runtime import Baton  # noqa: E402
 from web.services.accounts import create_api_key  # noqa: E402
@@ -151,12 +148,6 @@ def build(path: Path, n_assets: int, n_opps: int, n_events: int, passages: int,
     return key
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _get(port: int, path: str, headers: dict, timeout: float = 120.0) -> int:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -168,37 +159,10 @@ def _get(port: int, path: str, headers: dict, timeout: float = 120.0) -> int:
         conn.close()
 
 
-def start_server(path: Path, port: int, workers: int, threads: int) -> subprocess.Popen:
-    env = {**os.environ, "BATON_DATABASE_URL": f"sqlite:///{path}",
-           "BATON_INSTANCE_PATH": str(path.parent / f"instance_{path.stem}"),
-           "BATON_EMBEDDING_MODEL": MODEL, "BATON_SECRET_KEY": "bench",
-           "BATON_PRODUCTION": "1"}
-    baton_cli = Path(sys.executable).with_name("baton")
-    proc = subprocess.Popen([str(baton_cli), "serve", "--host", "127.0.0.1", "--port", str(port),
-                             "--workers", str(workers), "--threads", str(threads)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("baton serve exited: " + proc.stderr.read().decode()[-2000:])
-        try:
-            _get(port, "/api/v1/openapi.json", {}, timeout=2)
-            return proc
-        except OSError:
-            time.sleep(0.3)
-    stop_server(proc)
-    raise RuntimeError("baton serve did not answer within 60 s")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)  # our own process group (start_new_session)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+def server_env(path: Path) -> dict[str, str]:
+    """Return the production environment of ``baton serve`` on the database at ``path``."""
+    env = baton_env(path.parent / f"instance_{path.stem}", f"sqlite:///{path}", "bench")
+    return {**env, "BATON_EMBEDDING_MODEL": MODEL, "BATON_PRODUCTION": "1"}
 
 
 def load(port: int, key: str, n_opps: int, clients: int, seconds: float, k: int) -> dict:
@@ -264,8 +228,8 @@ def main() -> None:
         key = key_file.read_text().strip()
         if args.build_only:
             continue
-        port = _free_port()
-        proc = start_server(path, port, args.workers, args.threads)
+        port = free_port()
+        proc = start_server(server_env(path), port, args.workers, args.threads)
         try:
             warm = {"Authorization": f"Bearer {key}"}
             t0 = time.perf_counter()

@@ -1,9 +1,10 @@
 """Fault drills, repeated: ``kill -9`` of ``baton ingest`` mid-library and of ``baton import-crm``
 mid-file (12,000 rows), of ``baton train`` mid-fit, ``kill -9`` of the
 server (gunicorn master and workers) mid-burst of event writes, and PostgreSQL going away
-behind a loopback TCP proxy (when ``BATON_TEST_POSTGRES_URL`` is set). Each drill asserts what
-its CI test asserts (integrity check ok, re-run equals an uninterrupted run, no acknowledged
-event lost, 503 then recovery); this prints one row per drill.
+behind a loopback TCP proxy (when ``BATON_TEST_POSTGRES_URL`` is set). The drills that CI also
+runs are its tests, run here by pytest in a child process (so each asserts exactly what CI
+asserts: integrity check ok, re-run equals an uninterrupted run, no acknowledged event lost,
+503 then recovery); this prints one row per drill.
 
     python bench/faults.py [--rounds 3]
 """
@@ -11,45 +12,59 @@ event lost, 503 then recovery); this prints one row per drill.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import signal
+import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tests.support.server import BATON, run_baton, sqlite_env  # noqa: E402
 
-def _database_away(tmp: Path) -> None:
-    from tests.reliability import test_database_away as drill
-
-    if not drill.POSTGRES_URL:
-        raise RuntimeError("skipped: BATON_TEST_POSTGRES_URL is not set")
-    fixture = drill.proxied_url.__wrapped__()
-    url_and_proxy = next(fixture)
-    try:
-        drill.test_database_away_gives_503_then_recovers(url_and_proxy, tmp)
-    finally:
-        next(fixture, None)
+FAULTS = "tests/reliability/test_faults.py::"
+DATABASE_AWAY = ("tests/reliability/test_database_away.py::"
+                 "test_database_away_gives_503_then_recovers")
 
 
-def _train(tmp: Path) -> None:
+def ci_test(node_id: str, needs_postgres: bool = False) -> Callable[[Path], None]:
+    """Return a drill that runs one CI test by pytest in a child process."""
+
+    def drill(tmp: Path) -> None:
+        if needs_postgres and not os.environ.get("BATON_TEST_POSTGRES_URL"):
+            raise RuntimeError("skipped: BATON_TEST_POSTGRES_URL is not set")
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", node_id, "-q", "-p", "no:cacheprovider",
+             "--basetemp", str(tmp / "pytest")],
+            cwd=REPO, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(_failure(result.stdout))
+
+    return drill
+
+
+def _failure(output: str) -> str:
+    """Return the first assertion or error line of a pytest report, else its last line."""
+    lines = output.strip().splitlines()
+    reasons = [line for line in lines if line.startswith("E ")]
+    return (reasons or lines or ["pytest failed without output"])[0]
+
+
+def kill_9_mid_train(tmp: Path) -> None:
     """Train once, kill -9 a second ``baton train`` mid-fit: the first model keeps serving,
     and a re-run publishes the same model an uninterrupted run would (same model_version)."""
-    import json
-    import signal
-    import sqlite3
-    import subprocess
-
-    from tests.reliability.test_faults import BATON, env_for, run
-
-    env = env_for(tmp)
+    env = sqlite_env(tmp, "fault-secret")
     for args in (["init"], ["simulate", str(tmp / "world"), "--opportunities", "1500"],
                  ["ingest", str(tmp / "world" / "content")],
                  ["import-crm", str(tmp / "world"), "--format", "baton"], ["train"]):
-        result = run(args, env, timeout=300)
+        result = run_baton(args, env, timeout=300)
         assert result.returncode == 0, (args, result.stderr[-500:])
     current = tmp / "artifacts" / "current.json"
     first = json.loads(current.read_text())
@@ -63,28 +78,30 @@ def _train(tmp: Path) -> None:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert json.loads(current.read_text()) == first, "the killed run replaced the model"
     assert (tmp / "artifacts" / first["artifact"]).is_file()
-    served = run(["recommend", opp, "--json"], env)
+    served = run_baton(["recommend", opp, "--json"], env)
     assert served.returncode == 0, served.stderr[-500:]
-    assert run(["train"], env, timeout=300).returncode == 0
+    assert run_baton(["train"], env, timeout=300).returncode == 0
     assert json.loads(current.read_text())["model_version"] == first["model_version"]
+
+
+DRILLS: list[tuple[str, Callable[[Path], None]]] = [
+    ("kill -9 baton ingest mid-library",
+     ci_test(FAULTS + "test_kill_9_mid_ingest_then_rerun_matches_an_uninterrupted_run")),
+    ("kill -9 baton import-crm mid-file",
+     ci_test(FAULTS + "test_kill_9_mid_import_crm_then_rerun_matches_an_uninterrupted_run")),
+    ("kill -9 baton train mid-fit", kill_9_mid_train),
+    ("kill -9 server mid-write burst",
+     ci_test(FAULTS + "test_kill_9_of_the_server_loses_no_acknowledged_event")),
+    ("PostgreSQL away (proxy) -> 503 -> recovers", ci_test(DATABASE_AWAY, needs_postgres=True)),
+]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    from tests.reliability import test_faults
-
-    drills = [("kill -9 baton ingest mid-library",
-               test_faults.test_kill_9_mid_ingest_then_rerun_matches_an_uninterrupted_run),
-              ("kill -9 baton import-crm mid-file",
-               test_faults.test_kill_9_mid_import_crm_then_rerun_matches_an_uninterrupted_run),
-              ("kill -9 baton train mid-fit", _train),
-              ("kill -9 server mid-write burst",
-               test_faults.test_kill_9_of_the_server_loses_no_acknowledged_event),
-              ("PostgreSQL away (proxy) -> 503 -> recovers", _database_away)]
     print(f"{'drill':<46}{'rounds':>7}{'survived':>9}{'seconds':>9}")
-    for name, drill in drills:
+    for name, drill in DRILLS:
         survived, started, notes = 0, time.monotonic(), []
         for _ in range(max(1, args.rounds)):
             with tempfile.TemporaryDirectory() as tmp:

@@ -76,7 +76,7 @@ def child(database_url: str, folder: str, phase: str) -> None:
     from models import Asset
     from web.config import Settings
     from web.runtime import Baton
-    from web.services.crm.opportunities import import_crm
+    from web.services.crm.importing import import_crm
 
     settings = Settings(instance_path=str(Path(folder) / "instance"),
                         database_url=database_url, embedding_model="baton-hashing",

@@ -1,9 +1,9 @@
 """Latency of the recommend service in-process (rank + serve + propensities + log), by library size.
 
 Builds a synthetic library (random unit vectors, 4 passages per asset, tags) in a SQLite file
-under bench/out/, then calls ``web.services.ranking.recommendations.recommend`` for random open deals
-and prints p50 / p99 / mean per call, and the share spent in the policy (ranking + Monte-Carlo
-propensities) alone. The API benchmark (bench/api_load.py) measures the HTTP endpoint.
+under bench/out/, then calls ``web.services.ranking.recommendations.recommend`` for random open
+deals and prints p50 / p99 / mean per call, and the share spent in the policy (ranking +
+Monte-Carlo propensities) alone. The API benchmark (bench/api_load.py) measures the HTTP endpoint.
 
     OPENBLAS_NUM_THREADS=1 python bench/recommend_service.py [--assets 10000 100000] [--calls 300]
 
@@ -31,7 +31,7 @@ from recommender.ranking.policy import ThompsonPolicy  # noqa: E402
 from recommender.ranking.scoring import DealContext  # noqa: E402
 from web.config import Settings  # noqa: E402
 from web.runtime import Baton  # noqa: E402
-from web.services.ranking.library_cache import library_candidates  # noqa: E402
+from web.services.content.index import get_library_index  # noqa: E402
 from web.services.ranking.recommendations import recommend  # noqa: E402
 
 STAGES = ["awareness", "consideration", "decision"]
@@ -95,9 +95,9 @@ def measure(path: Path, dim: int, calls: int) -> dict:
             recommend(baton, session, opp, k=5)
             times.append(time.perf_counter() - start)
             cpu.append(time.process_time() - start_cpu)
-        candidates = library_candidates(baton, session)
+        candidates = get_library_index(baton, session)
     n = len(candidates)
-    deal = DealContext("decision", STAGES, candidates.vectors[0], "logistics", "cfo")
+    deal = DealContext("decision", STAGES, candidates.asset_vectors[0], "logistics", "cfo")
     policy = ThompsonPolicy()
     mean, sd = np.zeros(n), np.full(n, 0.05)
     policy_times = []

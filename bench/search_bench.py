@@ -37,7 +37,6 @@ from web.services.content.index import (  # noqa: E402
     filter_mask,
     get_library_index,
     search_assets,
-    search_index,
 )
 
 DIM = 384
@@ -102,7 +101,7 @@ def main() -> None:
                 for q in queries:
                     start, tick = time.perf_counter(), time.process_time()
                     mask = filter_mask(baton, index, stage=stage)
-                    search_index(index, q, 10, mask)
+                    index.search(q, 10, mask)
                     wall.append(time.perf_counter() - start)
                     cpu.append(time.process_time() - tick)
                 out.append((n, "index", stage or "-", *percentiles(wall), *percentiles(cpu)))

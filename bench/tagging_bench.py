@@ -30,12 +30,13 @@ from sqlalchemy import select  # noqa: E402
 
 from bench.ingest_bench import git_commit  # noqa: E402
 from models import Asset  # noqa: E402
+from recommender.content.classifiers import ZeroShotClassifier, _candidates  # noqa: E402
 from recommender.content.embedding import load_embedder  # noqa: E402
-from recommender.content.tagging import ZeroShotClassifier, _candidates, type_features  # noqa: E402
+from recommender.content.tagging import TEMPERATURE, type_features  # noqa: E402
 from web.config import Settings  # noqa: E402
 from web.runtime import Baton  # noqa: E402
 from web.services.content import ingest as library  # noqa: E402
-from web.services.content.tagging import TEMPERATURE, fit_taggers, prototypes  # noqa: E402
+from web.services.content.tagging import fit_taggers, prototypes  # noqa: E402
 
 
 def main() -> None:

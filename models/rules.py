@@ -11,7 +11,7 @@ from models.base import Base, now
 
 
 class Rule(Base):
-    """A stored rule. ``condition`` and ``target`` are JSON validated by ``recommender.ranking.rules``."""
+    """A stored rule; ``condition`` and ``target`` are JSON, see ``recommender.ranking.rules``."""
 
     __tablename__ = "rules"
 

@@ -1,8 +1,8 @@
 """Take a screenshot of each main page into docs/screenshots/ (Debian's Chromium, Playwright).
 
-Builds a throw-away demo database (the sample library, a simulated CRM history and, when the
-learning service is installed, a trained model) with the hashing embedder, serves the real app
-on a loopback port and signs in as each role. Never lets Playwright download a browser of its own.
+Builds a throw-away demo database (the sample library, a simulated CRM history and a trained
+model) with the hashing embedder, serves the real app on a loopback port and signs in as each
+role. Never lets Playwright download a browser of its own.
 
     python scripts/screenshots.py [--out docs/screenshots] [--deals 400]
 """
@@ -17,11 +17,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from playwright.sync_api import sync_playwright  # noqa: E402
+
 from recommender.content.embedding import HashingEmbedder  # noqa: E402
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, sign_in  # noqa: E402
 from tests.support import ui as ui_support  # noqa: E402
+from tests.support.browser import CHROMIUM, LiveServer, launch_chromium, sign_in  # noqa: E402
 from web.config import Settings  # noqa: E402
 from web.runtime import Baton  # noqa: E402
+from web.services.demo import build_demo  # noqa: E402
 
 PAGES = [
     # file name, role, path
@@ -48,32 +51,10 @@ def build(root: Path, deals: int) -> dict:
               "database_url": f"sqlite:///{root / 'demo.db'}",
               "embedding_model": "baton-hashing", "secret_key": "screenshots"}
     baton = Baton(Settings(**config), embedder=HashingEmbedder())
-    try:
-        from web.services.demo import build_demo
-
-        build_demo(echo=print, baton=baton, n_opportunities=deals)
-    except ModuleNotFoundError as exc:  # the learning area is not installed: no training
-        print(f"demo builder unavailable ({exc}); building without a trained model")
-        _build_untrained(baton, deals)
+    build_demo(echo=print, baton=baton, n_opportunities=deals)
     ui_support.add_users(baton)
     baton.close()
     return config
-
-
-def _build_untrained(baton: Baton, deals: int) -> None:
-    from recommender.domain import utcnow
-    from recommender.learning.simulator import simulate_world, write_world
-    from web.services.content import ingest as library
-    from web.services.crm import opportunities as crm
-    from web.services.demo import CONTENT_LIBRARY, library_assets
-
-    baton.init_database()
-    print(library.ingest_paths(baton, [CONTENT_LIBRARY]).summary())
-    world = simulate_world(seed=7, n_opportunities=deals, assets=library_assets(baton),
-                           end=utcnow())
-    with tempfile.TemporaryDirectory() as tmp:
-        write_world(world, Path(tmp), content=False)
-        print(crm.import_crm(baton, [Path(tmp)], format="baton").summary())
 
 
 def main() -> None:
@@ -85,14 +66,11 @@ def main() -> None:
         sys.exit(f"{CHROMIUM} is missing: apt-get install chromium")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    from playwright.sync_api import sync_playwright
-
     with tempfile.TemporaryDirectory() as tmp:
         server = LiveServer(build(Path(tmp), args.deals))
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                                     args=CHROMIUM_ARGS)
+                browser = launch_chromium(playwright)
                 shoot(browser, server, out)
                 browser.close()
         finally:

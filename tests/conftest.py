@@ -19,6 +19,9 @@ from web import create_app
 from web.config import Settings
 from web.runtime import Baton
 
+# The shared helpers assert too; rewrite their asserts so a failure shows the values.
+pytest.register_assert_rewrite("tests.support")
+
 REPO = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("BATON_TEST_POSTGRES_URL", "")
 

@@ -7,9 +7,9 @@
 2. Synthetic slate worlds with exact marginal propensities (independent inclusion) and Bernoulli
    item rewards: bias, RMSE and 90% interval coverage of IPS / SNIPS / DR for a deterministic
    top-3 target, with good and poor overlap.
-3. Simulator worlds (recommender.learning.simulator, through the real import and the analytics service):
-   the uniform-random lists' value estimated from the ε = 0.15 logs, against the same world
-   simulated with ε = 1 (every list random), for both rewards.
+3. Simulator worlds (recommender.learning.simulator, through the real import and the
+   policy-evaluation service): the uniform-random lists' value estimated from the ε = 0.15
+   logs, against the same world simulated with ε = 1 (every list random), for both rewards.
 4. Speed: one evaluation (bootstrap, 300 resamples) on 100,000 logged lists.
 
 Run: ``python bench/learning/ope_check.py`` (add ``--replications 200`` for tighter coverage).
@@ -21,6 +21,7 @@ import argparse
 import csv
 import gzip
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,7 +30,16 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from recommender.learning.ope import LoggedLists, evaluate_policy  # noqa: E402
+from recommender.content.embedding import HashingEmbedder  # noqa: E402
+from recommender.learning.logged_lists import LoggedLists  # noqa: E402
+from recommender.learning.ope import evaluate_policy  # noqa: E402
+from recommender.learning.simulator import simulate_world  # noqa: E402
+from recommender.learning.simulator_files import write_world  # noqa: E402
+from web.config import Settings  # noqa: E402
+from web.runtime import Baton  # noqa: E402
+from web.services.content import ingest as library  # noqa: E402
+from web.services.crm.importing import import_crm  # noqa: E402
+from web.services.learning.policy_evaluation import evaluate_logged  # noqa: E402
 
 
 def read_obd(path: Path) -> dict[str, np.ndarray]:
@@ -134,13 +144,6 @@ def uniform_target(stage, candidates, k, context):
 
 def load_world(world, root: Path):
     """A fresh database holding a simulated world (content ingested, CRM imported)."""
-    from recommender.content.embedding import HashingEmbedder
-    from recommender.learning.simulator import write_world
-    from web.config import Settings
-    from web.runtime import Baton
-    from web.services.content import ingest as library
-    from web.services.crm.importing import import_crm
-
     write_world(world, root / "world")
     baton = Baton(Settings(instance_path=str(root / "inst"), database_url=f"sqlite:///{root}/b.db",
                            embedding_model="baton-hashing", secret_key="bench"),
@@ -157,11 +160,6 @@ def simulator_section(seeds: list[int], n_opportunities: int) -> None:
     Truth: the same world (same seed, same assets, reps and effects) simulated with ε = 1, so
     every list is uniformly random; its on-policy value is measured with the same reward code.
     """
-    import tempfile
-
-    from recommender.learning.simulator import simulate_world
-    from web.services.learning.policy_evaluation import evaluate_policy as evaluate_logged
-
     print("## Simulator worlds: uniform-random lists estimated from the ε = 0.15 logs\n")
     print("| seed | deals | reward | truth (ε = 1 world) | estimator | estimate | 90% interval "
           "| rel. error | ESS / items |")

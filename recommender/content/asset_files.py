@@ -17,7 +17,8 @@ from typing import Any
 
 import yaml
 
-from recommender.content.extract import Extracted, extract
+from recommender.content.extract import extract
+from recommender.content.extracted import Extracted
 from recommender.domain import ASSET_TYPES, AssetMetadata, StageConfig, normalize_name, slugify
 from recommender.errors import ExtractionError, MetadataError, UnknownStageError
 

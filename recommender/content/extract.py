@@ -19,8 +19,9 @@ import logging
 import re
 import warnings
 import zipfile
-from dataclasses import dataclass, field
 
+from recommender.content.extracted import Extracted, first_line, tidy
+from recommender.content.html import extract_html
 from recommender.errors import ExtractionError
 
 FORMATS: dict[str, str] = {
@@ -47,23 +48,6 @@ MEDIA_TYPES: dict[str, str] = {
 MAX_INFLATE_FACTOR = 20
 MAX_RATIO = 200
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)(?:\r?\n)(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
-
-
-@dataclass
-class Extracted:
-    """The text of one file and what was learnt while reading it.
-
-    ``title`` is a hint (first heading, HTML ``<title>``, PDF metadata); ``front_matter`` is the
-    raw YAML block of a Markdown file (parsed and validated by ``asset_files``).
-    """
-
-    text: str
-    format: str
-    media_type: str
-    title: str = ""
-    front_matter: str | None = None
-    pages: int | None = None
-    warnings: list[str] = field(default_factory=list)
 
 
 def format_for_name(name: str) -> str:
@@ -154,8 +138,6 @@ def extract(name: str, data: bytes, *, max_bytes: int = 25 * 1024 * 1024,
         _check_zip(data, max_bytes)
         result = _extract_docx(data) if fmt == "docx" else _extract_pptx(data)
     elif fmt == "html":
-        from recommender.content.html import extract_html  # imports trafilatura: lazily
-
         result = extract_html(decode_utf8(data))
     elif fmt == "markdown":
         result = _extract_markdown(decode_utf8(data))
@@ -170,26 +152,6 @@ def extract(name: str, data: bytes, *, max_bytes: int = 25 * 1024 * 1024,
             reason += " (a scanned PDF without a text layer?)"
         raise ExtractionError(reason)
     return result
-
-
-def tidy(text: str) -> str:
-    """Normalise newlines and whitespace; keep paragraphs separated by one blank line."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    paragraphs = []
-    for block in re.split(r"\n\s*\n", text):
-        lines = [" ".join(line.split()) for line in block.split("\n")]
-        block = "\n".join(line for line in lines if line)
-        if block:
-            paragraphs.append(block)
-    return "\n\n".join(paragraphs)
-
-
-def first_line(text: str) -> str:
-    """Return the first non-blank line of ``text`` (at most 200 characters)."""
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()[:200]
-    return ""
 
 
 def split_front_matter(text: str) -> tuple[str | None, str]:
@@ -238,6 +200,8 @@ def _extract_markdown(text: str) -> Extracted:
     return Extracted(plain, "markdown", "", title=title, front_matter=front)
 
 
+# The format libraries (pypdf, python-docx, python-pptx, trafilatura) are imported by the reader
+# that needs them, only for import cost: together they add about 0.2 s to every CLI command.
 def _extract_pdf(data: bytes, max_pages: int) -> Extracted:
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from recommender.content.extract import Extracted, first_line, tidy
+from recommender.content.extracted import Extracted, first_line, tidy
 from recommender.errors import ExtractionError
 
 
@@ -58,6 +58,8 @@ def extract_html(html: str) -> Extracted:
     visible = tidy("".join(parser.parts))
     main = ""
     try:
+        # Imported here only for import cost (about 0.1 s with lxml), which every CLI command
+        # would pay; most libraries hold no HTML.
         import trafilatura
 
         main = trafilatura.extract(html, include_comments=False, include_tables=True,

@@ -110,60 +110,67 @@ def iter_csv(
         return
     with fh:
         reader = csv.reader(fh)
+        header = _checked_header(reader, name, required)
+        if isinstance(header, RowError):
+            yield header
+            return
+        yield from _data_rows(reader, header, name, skip)
+
+
+def _checked_header(reader, name: str, required: Iterable[str]) -> list[str] | RowError:
+    """Read the header row: normalised column names, or why the whole file is rejected."""
+    try:
+        raw_header = next(reader)
+    except StopIteration:
+        return RowError(name, 1, "empty file: no header row")
+    except csv.Error as exc:
+        return RowError(name, 1, f"malformed CSV header: {exc}")
+    bad = _bad_byte(raw_header)
+    if bad:
+        return RowError(name, 1, f"header row is {bad}")
+    header = [normalize_name(h) for h in raw_header]
+    missing = [c for c in required if c not in header]
+    if missing:
+        return RowError(
+            name, 1, f"missing column(s) {', '.join(missing)}; header has {', '.join(header)}"
+        )
+    return header
+
+
+def _data_rows(reader, header: list[str], name: str,
+               skip: Callable[[list[str]], bool] | None) -> Iterator[tuple[int, Row] | RowError]:
+    """Yield the data rows after the header (see ``iter_csv``)."""
+    width = len(header)
+    previous = reader.line_num
+    while True:
         try:
-            raw_header = next(reader)
+            cells = next(reader)
         except StopIteration:
-            yield RowError(name, 1, "empty file: no header row")
-            return
+            break
         except csv.Error as exc:
-            yield RowError(name, 1, f"malformed CSV header: {exc}")
-            return
-        bad = _bad_byte(raw_header)
-        if bad:
-            yield RowError(name, 1, f"header row is {bad}")
-            return
-        header = [normalize_name(h) for h in raw_header]
-        missing = [c for c in required if c not in header]
-        if missing:
-            yield RowError(
-                name,
-                1,
-                f"missing column(s) {', '.join(missing)}; header has {', '.join(header)}",
-            )
-            return
-        width = len(header)
-        previous = reader.line_num
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                yield RowError(name, previous + 1, f"malformed CSV: {exc}")
-                previous = reader.line_num
-                continue
-            line = previous + 1
+            yield RowError(name, previous + 1, f"malformed CSV: {exc}")
             previous = reader.line_num
-            joined = "".join(cells)
-            if not joined or joined.isspace():
+            continue
+        line = previous + 1
+        previous = reader.line_num
+        joined = "".join(cells)
+        if not joined or joined.isspace():
+            continue
+        if skip is not None and skip(cells):
+            continue
+        if not joined.isascii():
+            bad = _bad_byte(cells, header)
+            if bad:
+                yield RowError(name, line, bad)
                 continue
-            if skip is not None and skip(cells):
+        if len(cells) != width:
+            # Trailing empty cells beyond the header are harmless (spreadsheet exports).
+            if len(cells) > width and not any(c.strip() for c in cells[width:]):
+                cells = cells[:width]
+            else:
+                yield RowError(name, line, f"{len(cells)} fields but the header has {width}")
                 continue
-            if not joined.isascii():
-                bad = _bad_byte(cells, header)
-                if bad:
-                    yield RowError(name, line, bad)
-                    continue
-            if len(cells) != width:
-                # Trailing empty cells beyond the header are harmless (spreadsheet exports).
-                if len(cells) > width and not any(c.strip() for c in cells[width:]):
-                    cells = cells[:width]
-                else:
-                    yield RowError(
-                        name, line, f"{len(cells)} fields but the header has {width}"
-                    )
-                    continue
-            yield line, dict(zip(header, cells, strict=True))
+        yield line, dict(zip(header, cells, strict=True))
 
 
 # --- value parsers: blank -> None, bad -> ValidationError naming the column -------------------

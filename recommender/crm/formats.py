@@ -3,7 +3,8 @@
 Readers are generators over one file: each yields ``(line, record)`` with a validated
 ``OpportunityRecord`` / ``StageChangeRecord`` / ``EventRecord``, or a ``RowError`` for a row that
 cannot be imported (the reason names the column and the value). The vendor formats live in
-``recommender.crm.vendors``; ``read_file`` dispatches on ``(format, kind)``.
+``recommender.crm.vendors``; the importer picks a reader by ``(format, kind)``, and
+``recommender.crm.records`` turns the records into column values.
 """
 
 from __future__ import annotations

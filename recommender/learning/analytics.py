@@ -2,9 +2,9 @@
 
 Influence puts two numbers side by side for each asset at each buying stage:
 
-- the **effect** estimated by the outcome model (``recommender.learning.effects``): the adjusted change
-  in the probability that a stage visit advances when the asset is shared, with its 90% interval
-  and support (stage visits with the asset shared);
+- the **effect** estimated by the outcome model (``recommender.learning.effects``): the adjusted
+  change in the probability that a stage visit advances when the asset is shared, with its 90%
+  interval and support (stage visits with the asset shared);
 - the **naive win rate when used** the way commercial tools report it: among closed deals that
   reached the stage, the share won when the asset was shared at that stage, and the same share
   when it was not. It is shown so readers can see how far correlation is from the effect, never
@@ -239,21 +239,9 @@ def influence_rows(estimates: Iterable[Any] | None, assets: Mapping[str, AssetIn
         Every (asset, stage) with an estimate, plus each recommendable asset at its own stage
         without one (``not enough data``); sorted by stage, verdict, effect (largest first).
     """
-    order = {s: i for i, s in enumerate(stages)}
+    make = _RowMaker(assets, naive, min_support, level)
     rows: list[InfluenceRow] = []
     seen: set[tuple[str, str]] = set()
-
-    def row(asset_id: str, buying_stage: str, segment: str, effect, lower, upper,
-            support: int, reason: str | None = None, win: tuple = (None, None, None),
-            ) -> InfluenceRow:
-        info = assets.get(asset_id) or AssetInfo(asset_id)
-        rate = naive.get((asset_id, buying_stage), NaiveRate())
-        v = verdict(lower, upper, support, min_support)
-        text = reason or _explain(v, effect, lower, upper, support, min_support, level)
-        return InfluenceRow(asset_id, info.title, info.type, buying_stage, segment,
-                            effect, lower, upper, int(support), rate.used, rate.not_used,
-                            rate.closed_used, v, text, *win)
-
     for est in estimates or ():
         buying_stage = str(_get(est, "buying_stage", ""))
         segment = _get(est, "segment", "")
@@ -261,31 +249,55 @@ def influence_rows(estimates: Iterable[Any] | None, assets: Mapping[str, AssetIn
             continue
         if stage is not None and buying_stage != stage:
             continue
-        asset_id = str(_get(est, "asset_id"))
-        pooled = segment in POOLED_SEGMENTS
-        if pooled:
-            seen.add((asset_id, buying_stage))
-
-        def num(name: str, _est: Any = est) -> float | None:
-            value = _get(_est, name)
-            return None if value is None else float(value)
-
-        rows.append(row(asset_id, buying_stage, "" if pooled else str(segment),
-                        num("effect"), num("lower"), num("upper"),
-                        int(_get(est, "support", 0) or 0),
-                        win=(num("win_effect"), num("win_lower"), num("win_upper"))))
+        if segment in POOLED_SEGMENTS:
+            seen.add((str(_get(est, "asset_id")), buying_stage))
+        rows.append(make.from_estimate(est, buying_stage, segment))
     for asset_id, info in assets.items():
         if not info.recommendable or not info.stage or (asset_id, info.stage) in seen:
             continue
         if stage is not None and info.stage != stage:
             continue
         reason = not_trained_reason if estimates is None else None
-        rows.append(row(asset_id, info.stage, "", None, None, None, 0, reason))
+        rows.append(make(asset_id, info.stage, "", None, None, None, 0, reason))
+    order = {s: i for i, s in enumerate(stages)}
     verdict_rank = {v: i for i, v in enumerate(VERDICTS)}
     rows.sort(key=lambda r: (order.get(r.buying_stage, len(order)), r.segment,
                              verdict_rank[r.verdict],
                              -(r.effect if r.effect is not None else float("-inf")), r.asset_id))
     return rows
+
+
+@dataclass(frozen=True)
+class _RowMaker:
+    """Join one (asset, stage) estimate with the asset's library record and naive rates."""
+
+    assets: Mapping[str, AssetInfo]
+    naive: Mapping[tuple[str, str], NaiveRate]
+    min_support: int
+    level: float
+
+    def __call__(self, asset_id: str, buying_stage: str, segment: str, effect: float | None,
+                 lower: float | None, upper: float | None, support: int,
+                 reason: str | None = None, win: tuple = (None, None, None)) -> InfluenceRow:
+        info = self.assets.get(asset_id) or AssetInfo(asset_id)
+        rate = self.naive.get((asset_id, buying_stage), NaiveRate())
+        v = verdict(lower, upper, support, self.min_support)
+        text = reason or _explain(v, effect, lower, upper, support, self.min_support, self.level)
+        return InfluenceRow(asset_id, info.title, info.type, buying_stage, segment,
+                            effect, lower, upper, int(support), rate.used, rate.not_used,
+                            rate.closed_used, v, text, *win)
+
+    def from_estimate(self, est: Any, buying_stage: str, segment: Any) -> InfluenceRow:
+        """The row of an EffectEstimate-like record (pooled when ``segment`` says so)."""
+
+        def num(name: str) -> float | None:
+            value = _get(est, name)
+            return None if value is None else float(value)
+
+        return self(str(_get(est, "asset_id")), buying_stage,
+                    "" if segment in POOLED_SEGMENTS else str(segment),
+                    num("effect"), num("lower"), num("upper"), int(_get(est, "support", 0) or 0),
+                    win=(num("win_effect"), num("win_lower"), num("win_upper")))
 
 
 def serves(info: AssetInfo, stage: str, persona: str, industry: str) -> bool:

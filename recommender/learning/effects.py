@@ -2,17 +2,18 @@
 
 Method (defensible, and cheap enough for a million events on two cores):
 
-1. **Episodes** (``recommender.learning.episodes``): every visit of a buying stage, cut into weeks, with
-   time-varying exposures (an asset counts from the week after it was shared, and only if it was
-   shared before the visit's outcome; open visits are censored, never losses). Comparing deals
-   week by week *at the same time in stage* removes the immortal-time bias of "deals that live
-   longer collect more touches".
-2. **Pooled discrete-time hazard models** per buying stage (``recommender.learning.hazard``): a logistic
-   model of advancing in week *k* and one of exiting (lost / moved back) given no advance, with
-   week-in-stage dummies, deal size, industry, persona, prior activity on the deal (shares in
-   earlier stages), **rep effects** (the confounder "good reps share more and win more"; a
-   Gaussian prior of sd ``rep_prior_sd`` on the log-odds, i.e. random-effect-like) and the asset
-   exposure indicators. Segment effects come from a third model (advance, same covariates) with
+1. **Episodes** (``recommender.learning.episodes``): every visit of a buying stage, cut into
+   weeks, with time-varying exposures (an asset counts from the week after it was shared, and
+   only if it was shared before the visit's outcome; open visits are censored, never losses).
+   Comparing deals week by week *at the same time in stage* removes the immortal-time bias of
+   "deals that live longer collect more touches".
+2. **Pooled discrete-time hazard models** per buying stage (``recommender.learning.hazard``,
+   fitted per stage in ``recommender.learning.stage_fit``): a logistic model of advancing in
+   week *k* and one of exiting (lost / moved back) given no advance, with week-in-stage dummies,
+   deal size, industry, persona, prior activity on the deal (shares in earlier stages), **rep
+   effects** (the confounder "good reps share more and win more"; a Gaussian prior of sd
+   ``rep_prior_sd`` on the log-odds, i.e. random-effect-like) and the asset exposure
+   indicators. Segment effects come from a third model (advance, same covariates) with
    asset x industry / persona interactions where both sides of the segment have
    ``min_segment_support`` exposed visits; the pooled effects come from the models without
    them (with a full set of interactions the main effect is identified only by the prior).
@@ -54,9 +55,9 @@ from scipy import stats
 from threadpoolctl import threadpool_limits
 
 from recommender.errors import ModelError, NotFittedError, UnknownStageError, ValidationError
-from recommender.learning.episodes import ADVANCED, EXITED, Episodes
-from recommender.learning.hazard import fit_logistic, make_design, p_advance, visit_features
+from recommender.learning.episodes import Episodes
 from recommender.learning.shrinkage import shrink
+from recommender.learning.stage_fit import StageFitParams, fit_stage
 
 ARTIFACT_FORMAT = "baton-effects/1"
 
@@ -156,10 +157,16 @@ class ContentEffectModel:
         stages = ep.stage_names
         p0: dict[str, float] = {}
         raw: dict[str, dict] = {}
+        params = StageFitParams(
+            max_week=self.max_week, rep_prior_sd=self.rep_prior_sd,
+            exposure_prior_sd=self.exposure_prior_sd, exit_prior_sd=self.exit_prior_sd,
+            segment_prior_sd=self.segment_prior_sd,
+            min_segment_support=self.min_segment_support, n_reference=self.n_reference,
+            horizon_weeks=self.horizon_weeks)
         # The matrices are small: BLAS threads only fight each other (and other processes).
         with threadpool_limits(1):
             for s, stage in enumerate(stages):
-                raw[stage] = self._fit_stage(ep, s, rng)
+                raw[stage] = fit_stage(ep, s, rng, params)
                 p0[stage] = raw[stage]["p0"]
         # Baseline P(win | advanced past stage s): product of later stages' advance probability.
         win_after = {}
@@ -192,121 +199,6 @@ class ContentEffectModel:
         self.meta_: dict = {}
         self._index()
         return self
-
-    def _fit_stage(self, ep: Episodes, s: int, rng: np.random.Generator) -> dict:
-        """Fit one stage's two hazard models and compute raw effects per asset (and segment)."""
-        stage = ep.stage_names[s]
-        rows = np.flatnonzero(ep.visit_stage[ep.row_visit] == s)
-        visits = np.flatnonzero(ep.visit_stage == s)
-        if rows.size == 0 or visits.size == 0:
-            return {"p0": 0.0, "cells": []}
-        X, design = make_design(ep, rows, max_week=self.max_week,
-                                rep_prior_sd=self.rep_prior_sd,
-                                exposure_prior_sd=self.exposure_prior_sd,
-                                segment_prior_sd=self.segment_prior_sd,
-                                min_segment_support=self.min_segment_support)
-        ev = ep.row_event[rows]
-        # Pooled effects come from models without interactions: with a full set of segment
-        # interactions the main effect would only be identified through the prior.
-        n_main = design.interaction.start
-        X_main = X[:, :n_main]
-        pad = np.zeros(X.shape[1] - n_main)
-        beta_a, cov_a = fit_logistic(X_main, ev == ADVANCED, design.prior_sd[:n_main])
-        keep = ev != ADVANCED
-        exit_sd = design.prior_sd[:n_main].copy()
-        exit_sd[design.exposure] = self.exit_prior_sd
-        beta_l, cov_l = fit_logistic(X_main[keep], ev[keep] == EXITED, exit_sd)
-        beta_a, beta_l = np.r_[beta_a, pad], np.r_[beta_l, pad]
-        ref_all = visits if visits.size <= self.n_reference else np.sort(
-            rng.choice(visits, self.n_reference, replace=False))
-
-        def baseline(ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            F = visit_features(ep, ref, design)
-            k = np.minimum(np.arange(self.horizon_weeks), self.max_week)
-            wa = np.r_[0.0, beta_a[design.week]][k]
-            wl = np.r_[0.0, beta_l[design.week]][k]
-            return (F @ beta_a)[:, None] + wa[None, :], (F @ beta_l)[:, None] + wl[None, :]
-
-        def effect(eta_a, eta_l, da: np.ndarray, dl: np.ndarray) -> np.ndarray:
-            p0 = p_advance(eta_a, eta_l).mean()
-            p1 = p_advance(eta_a[None] + da[:, None, None], eta_l[None] + dl[:, None, None])
-            return p1.mean(axis=1) - p0
-
-        def with_se(eta_a, eta_l, da, dl, va, vl) -> tuple[np.ndarray, np.ndarray]:
-            # One-sd finite differences: unlike a derivative at the point, they stay honest
-            # when a large coefficient saturates the hazard.
-            sa, sl = np.sqrt(va), np.sqrt(vl)
-            est = effect(eta_a, eta_l, da, dl)
-            ga = (effect(eta_a, eta_l, da + sa, dl) - effect(eta_a, eta_l, da - sa, dl)) / 2
-            gl = (effect(eta_a, eta_l, da, dl + sl) - effect(eta_a, eta_l, da, dl - sl)) / 2
-            return est, np.sqrt(ga ** 2 + gl ** 2)
-
-        eta_a, eta_l = baseline(ref_all)
-        p0 = float(p_advance(eta_a, eta_l).mean())
-        cols = np.arange(design.exposure.start, design.exposure.stop)
-        est, se = with_se(eta_a, eta_l, beta_a[cols], beta_l[cols],
-                               np.diag(cov_a)[cols], np.diag(cov_l)[cols])
-        shared = ep.visit_shared[visits]
-        exp_rows = ep.exposure[rows].tocsc()
-        sup = np.zeros(len(ep.asset_ids), dtype=np.int64)
-        for a in range(len(ep.asset_ids)):
-            r = exp_rows.indices[exp_rows.indptr[a]:exp_rows.indptr[a + 1]]
-            sup[a] = np.unique(ep.row_visit[rows[r]]).size
-        naive, unused = self._naive(ep, visits)
-        cells = []
-        by_asset = {int(a): i for i, a in enumerate(design.exposure_assets)}
-        n_shared = np.asarray(shared.sum(0)).ravel()
-        for a, asset_id in enumerate(ep.asset_ids):
-            if n_shared[a] == 0 and a not in by_asset:
-                continue
-            i = by_asset.get(a)
-            cells.append({"asset_id": asset_id, "segment": None, "asset": a,
-                          "raw": float(est[i]) if i is not None else None,
-                          "se": float(se[i]) if i is not None else None,
-                          "log_odds": float(beta_a[cols[i]]) if i is not None else None,
-                          "support": int(sup[a]), "n_visits": int(visits.size),
-                          "naive": naive[a], "unused": unused[a]})
-        if design.interactions:  # segment effects: the advance model with interactions
-            beta_s, cov_s = fit_logistic(X, ev == ADVANCED, design.prior_sd)
-        groups: dict[tuple[str, int], list[int]] = {}
-        for j, (_, kind, g) in enumerate(design.interactions):
-            groups.setdefault((kind, g), []).append(j)
-        for (kind, g), js in groups.items():  # one standardisation per segment
-            level_of = ep.visit_industry if kind == "industry" else ep.visit_persona
-            names = ep.industries if kind == "industry" else ep.personas
-            seg_visits = visits[level_of[visits] == g]
-            ref = seg_visits if seg_visits.size <= self.n_reference // 2 else np.sort(
-                rng.choice(seg_visits, self.n_reference // 2, replace=False))
-            ea, el = baseline(ref)
-            assets = [design.interactions[j][0] for j in js]
-            cm = np.array([design.exposure.start + by_asset[a] for a in assets])
-            ci = design.interaction.start + np.array(js)
-            va = cov_s[cm, cm] + cov_s[ci, ci] + 2 * cov_s[cm, ci]
-            e1, s1 = with_se(ea, el, beta_s[cm] + beta_s[ci], beta_l[cm], va, cov_l[cm, cm])
-            for i, a in enumerate(assets):
-                r = rows[exp_rows.indices[exp_rows.indptr[a]:exp_rows.indptr[a + 1]]]
-                seg_sup = int(np.unique(ep.row_visit[r][level_of[ep.row_visit[r]] == g]).size)
-                cells.append({"asset_id": ep.asset_ids[a], "segment": f"{kind}={names[g]}",
-                              "asset": a, "raw": float(e1[i]), "se": float(s1[i]),
-                              "log_odds": float(beta_s[cm[i]] + beta_s[ci[i]]),
-                              "support": seg_sup, "n_visits": int(seg_visits.size),
-                              "naive": None, "unused": None})
-        return {"p0": p0, "cells": cells, "stage": stage}
-
-    @staticmethod
-    def _naive(ep: Episodes, visits: np.ndarray) -> tuple[list, list]:
-        """Win rate of closed deals that reached the stage, with / without the asset ever used."""
-        opps = np.unique(ep.visit_opp[visits])
-        opps = opps[ep.opp_won[opps] >= 0]
-        won = ep.opp_won[opps].astype(float)
-        used = (ep.ever_shared[opps] > 0).astype(float)
-        n_used = np.asarray(used.sum(0)).ravel()
-        w_used = np.asarray(used.T @ won).ravel()
-        n_un = opps.size - n_used
-        w_un = won.sum() - w_used
-        naive = [float(w / n) if n > 0 else None for w, n in zip(w_used, n_used, strict=True)]
-        unused = [float(w / n) if n > 0 else None for w, n in zip(w_un, n_un, strict=True)]
-        return naive, unused
 
     # ------------------------------------------------------------------ serving
     def _index(self) -> None:

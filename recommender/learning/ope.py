@@ -41,60 +41,10 @@ import numpy as np
 from scipy.stats import norm
 
 from recommender.errors import ValidationError
+from recommender.learning.logged_lists import LoggedLists
 
 ESTIMATORS: tuple[str, ...] = ("ips", "snips", "dr")
 INTERVALS: tuple[str, ...] = ("bootstrap", "normal")
-
-
-@dataclass(frozen=True)
-class LoggedLists:
-    """Logged recommendation lists, one row per shown item.
-
-    Attributes
-    ----------
-    list_index : ndarray of int, shape (n,)
-        Which list (0..L-1) each shown item belongs to.
-    item_keys : sequence of hashable, length n
-        The reward model's key of each shown item (e.g. ``(buying_stage, asset_id)``).
-    rewards : ndarray of float, shape (n,)
-    propensities : ndarray of float, shape (n,)
-        Logging policy's marginal probability of showing the item, in (0, 1].
-    target : sequence of dict, length L
-        Per list, the target policy's inclusion probability of each candidate key
-        (keys absent from a dict have probability 0).
-    clusters : ndarray, shape (L,), optional
-        Resampling unit of each list (e.g. its opportunity); default: each list alone.
-    """
-
-    list_index: np.ndarray
-    item_keys: Sequence[Hashable]
-    rewards: np.ndarray
-    propensities: np.ndarray
-    target: Sequence[dict]
-    clusters: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        n = len(self.rewards)
-        if n == 0:
-            raise ValidationError("no logged items with propensities to evaluate")
-        for name in ("list_index", "item_keys", "propensities"):
-            if len(getattr(self, name)) != n:
-                raise ValidationError(f"{name} has {len(getattr(self, name))} rows; rewards "
-                                      f"has {n}")
-        p = np.asarray(self.propensities, dtype=np.float64)
-        bad = np.flatnonzero(~((p > 0) & (p <= 1)))
-        if len(bad):
-            raise ValidationError(f"propensity {p[bad[0]]!r} of logged item {int(bad[0])} is "
-                                  "not in (0, 1]")
-        idx = np.asarray(self.list_index)
-        if idx.min() < 0 or idx.max() >= len(self.target):
-            raise ValidationError(f"list_index must be within 0..{len(self.target) - 1}")
-        if self.clusters is not None and len(self.clusters) != len(self.target):
-            raise ValidationError("clusters must have one entry per list")
-
-    @property
-    def n_lists(self) -> int:
-        return len(self.target)
 
 
 def _finite(value: float) -> float | None:
@@ -284,15 +234,7 @@ def evaluate_policy(logged: LoggedLists, clip: float | None = None,
     -------
     OPEResult
     """
-    unknown = [e for e in estimators if e not in ESTIMATORS]
-    if unknown:
-        raise ValidationError(f"unknown estimator {unknown[0]!r}; expected one of "
-                              f"{', '.join(ESTIMATORS)}")
-    if interval not in INTERVALS:
-        raise ValidationError(f"unknown interval {interval!r}; expected one of "
-                              f"{', '.join(INTERVALS)}")
-    if not 0 < level < 1:
-        raise ValidationError(f"level={level} must be within (0, 1)")
+    _check_options(estimators, interval, level)
     rng = np.random.default_rng(seed)
     idx = np.asarray(logged.list_index, dtype=np.int64)
     r = np.asarray(logged.rewards, dtype=np.float64)
@@ -306,61 +248,108 @@ def evaluate_policy(logged: LoggedLists, clip: float | None = None,
                                                                     strict=True)])
     w, clipped = importance_weights(pi_e, p, clip)
     k_target = np.array([float(sum(t.values())) for t in logged.target])
-
-    raw_clusters = (np.arange(n_lists) if logged.clusters is None
-                    else np.asarray(logged.clusters))
-    _, cluster_of_list = np.unique(raw_clusters, return_inverse=True)
-    n_clusters = int(cluster_of_list.max()) + 1
-    cluster_of_item = cluster_of_list[idx]
-
-    def per_cluster(values: np.ndarray, by: np.ndarray) -> np.ndarray:
-        return np.bincount(by, weights=values, minlength=n_clusters)
-
-    lists_c = np.bincount(cluster_of_list, minlength=n_clusters).astype(float)
-    wr_c = per_cluster(w * r, cluster_of_item)
-    w_c = per_cluster(w, cluster_of_item)
-    k_c = per_cluster(k_target, cluster_of_list)
-    r_c = per_cluster(r, cluster_of_item)
+    cluster_of_list = _cluster_of_list(logged)
+    sums = _ClusterSums.of(cluster_of_list, idx, w, r, k_target)
 
     boot = None
     if interval == "bootstrap":
-        boot = rng.multinomial(n_clusters, np.full(n_clusters, 1.0 / n_clusters), size=n_boot)
-        boot = boot.astype(np.float64)
-
-    estimates = []
-    for name in estimators:
-        if name == "ips":
-            lo, hi, se = _ratio_interval(wr_c, [(lists_c, -1)], level, interval, boot)
-            value = float(wr_c.sum() / lists_c.sum())
-        elif name == "snips":
-            lo, hi, se = _ratio_interval(wr_c, [(w_c, -1), (k_c, 1), (lists_c, -1)], level,
-                                         interval, boot)
-            value = (float(wr_c.sum() / w_c.sum() * k_c.sum() / lists_c.sum())
-                     if w_c.sum() > 0 else float("nan"))
-        else:
-            dr_list = _dr_terms(logged, idx, keys, key_codes, r, w, cluster_of_list, n_folds,
-                                reward_prior_strength, np.random.default_rng([seed, 1]))
-            dr_c = per_cluster(dr_list, cluster_of_list)
-            lo, hi, se = _ratio_interval(dr_c, [(lists_c, -1)], level, interval, boot)
-            value = float(dr_c.sum() / lists_c.sum())
-        estimates.append(Estimate(name, value, lo, hi, se))
-    lo, hi, se = _ratio_interval(r_c, [(lists_c, -1)], level, interval, boot)
+        n = sums.n_clusters
+        boot = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(np.float64)
+    dr_c = None
+    if "dr" in estimators:
+        dr_list = _dr_terms(logged, idx, keys, key_codes, r, w, cluster_of_list, n_folds,
+                            reward_prior_strength, np.random.default_rng([seed, 1]))
+        dr_c = _per_cluster(dr_list, cluster_of_list, sums.n_clusters)
+    estimates = [_estimate(name, sums, dr_c, level, interval, boot) for name in estimators]
+    lo, hi, se = _ratio_interval(sums.rewards, [(sums.lists, -1)], level, interval, boot)
     logging_value = Estimate("on-policy", float(r.sum() / n_lists), lo, hi, se)
-
-    notes = []
     zero_share = float((w == 0).mean())
+    return OPEResult(
+        estimates=estimates, logging=logging_value, n_lists=n_lists, n_items=len(r),
+        n_clusters=sums.n_clusters, effective_sample_size=effective_sample_size(w),
+        max_weight=float(w.max()), clipped=clipped, clip=clip, zero_weight_share=zero_share,
+        target_items_per_list=float(k_target.mean()), level=level, interval=interval,
+        notes=_overlap_notes(zero_share, clipped, clip),
+    )
+
+
+def _check_options(estimators: Sequence[str], interval: str, level: float) -> None:
+    unknown = [e for e in estimators if e not in ESTIMATORS]
+    if unknown:
+        raise ValidationError(f"unknown estimator {unknown[0]!r}; expected one of "
+                              f"{', '.join(ESTIMATORS)}")
+    if interval not in INTERVALS:
+        raise ValidationError(f"unknown interval {interval!r}; expected one of "
+                              f"{', '.join(INTERVALS)}")
+    if not 0 < level < 1:
+        raise ValidationError(f"level={level} must be within (0, 1)")
+
+
+def _cluster_of_list(logged: LoggedLists) -> np.ndarray:
+    """Cluster code (0..C-1) of each list; each list is its own cluster when none are given."""
+    raw_clusters = (np.arange(logged.n_lists) if logged.clusters is None
+                    else np.asarray(logged.clusters))
+    _, cluster_of_list = np.unique(raw_clusters, return_inverse=True)
+    return cluster_of_list
+
+
+@dataclass(frozen=True)
+class _ClusterSums:
+    """Per-cluster sums the estimators are ratios of, shape (C,) each."""
+
+    n_clusters: int
+    lists: np.ndarray  # lists
+    weighted_rewards: np.ndarray  # sum of w r
+    weights: np.ndarray  # sum of w
+    target_sizes: np.ndarray  # sum of K_l
+    rewards: np.ndarray  # sum of r
+
+    @classmethod
+    def of(cls, cluster_of_list: np.ndarray, idx: np.ndarray, w: np.ndarray, r: np.ndarray,
+           k_target: np.ndarray) -> _ClusterSums:
+        n = int(cluster_of_list.max()) + 1
+        of_item = cluster_of_list[idx]
+        return cls(n_clusters=n,
+                   lists=np.bincount(cluster_of_list, minlength=n).astype(float),
+                   weighted_rewards=_per_cluster(w * r, of_item, n),
+                   weights=_per_cluster(w, of_item, n),
+                   target_sizes=_per_cluster(k_target, cluster_of_list, n),
+                   rewards=_per_cluster(r, of_item, n))
+
+
+def _per_cluster(values: np.ndarray, cluster: np.ndarray, n_clusters: int) -> np.ndarray:
+    return np.bincount(cluster, weights=values, minlength=n_clusters)
+
+
+def _estimate(name: str, sums: _ClusterSums, dr_c: np.ndarray | None, level: float,
+              interval: str, boot: np.ndarray | None) -> Estimate:
+    """One estimator's value and interval from the cluster sums (``dr_c``: DR terms)."""
+    wr_c, lists_c = sums.weighted_rewards, sums.lists
+    if name == "ips":
+        lo, hi, se = _ratio_interval(wr_c, [(lists_c, -1)], level, interval, boot)
+        value = float(wr_c.sum() / lists_c.sum())
+    elif name == "snips":
+        w_c, k_c = sums.weights, sums.target_sizes
+        lo, hi, se = _ratio_interval(wr_c, [(w_c, -1), (k_c, 1), (lists_c, -1)], level,
+                                     interval, boot)
+        value = (float(wr_c.sum() / w_c.sum() * k_c.sum() / lists_c.sum())
+                 if w_c.sum() > 0 else float("nan"))
+    else:
+        assert dr_c is not None
+        lo, hi, se = _ratio_interval(dr_c, [(lists_c, -1)], level, interval, boot)
+        value = float(dr_c.sum() / lists_c.sum())
+    return Estimate(name, value, lo, hi, se)
+
+
+def _overlap_notes(zero_share: float, clipped: int, clip: float | None) -> list[str]:
+    """Warnings a reader needs to judge the overlap of the two policies."""
+    notes = []
     if zero_share > 0.95:
         notes.append(f"{zero_share:.0%} of logged items have weight 0: the target policy "
                      "rarely shows what was logged; estimates rest on few items")
     if clipped:
         notes.append(f"{clipped} weights clipped at {clip:g} (biases IPS/SNIPS/DR downwards)")
-    return OPEResult(
-        estimates=estimates, logging=logging_value, n_lists=n_lists, n_items=len(r),
-        n_clusters=n_clusters, effective_sample_size=effective_sample_size(w),
-        max_weight=float(w.max()), clipped=clipped, clip=clip, zero_weight_share=zero_share,
-        target_items_per_list=float(k_target.mean()), level=level, interval=interval,
-        notes=notes,
-    )
+    return notes
 
 
 def _dr_terms(logged: LoggedLists, idx: np.ndarray, keys: np.ndarray, key_codes: dict,

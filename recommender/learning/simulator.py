@@ -31,14 +31,15 @@ or a module constant):
 * Shares are followed by ``viewed`` (60%), then ``helpful``/``not_helpful`` events.
 
 The truth (``World.truth``, written to ``truth.json``) is reported on the estimand of
-``recommender.learning.effects``: the difference in the probability of advancing out of the buying stage
-within the visit when the asset is shared at the visit's start versus never, other content held
-at none, averaged over the visits the world actually made to that stage (and over a segment's
-visits for segment effects). ``log_odds`` carries the weekly ``tau`` as well.
+``recommender.learning.effects``: the difference in the probability of advancing out of the buying
+stage within the visit when the asset is shared at the visit's start versus never, other content
+held at none, averaged over the visits the world actually made to that stage (and over a
+segment's visits for segment effects). ``log_odds`` carries the weekly ``tau`` as well.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -52,100 +53,21 @@ from recommender.learning.simulator_files import (  # noqa: F401  (re-exported: 
     make_rows,
     write_world,
 )
+from recommender.learning.simulator_model import (
+    DEFAULT_END,
+    INDUSTRIES,
+    LOSS_BASE,
+    PERSONAS,
+    PIPELINE,
+    STAGE_BASE,
+    STAGES,
+    assign_effects,
+    generate_assets,
+    true_effects,
+    week_shape,
+)
 
-STAGES = ("awareness", "consideration", "decision")
-PIPELINE = {
-    "awareness": ["Prospecting", "Qualification"],
-    "consideration": ["Needs Analysis", "Value Proposition", "Id. Decision Makers",
-                      "Perception Analysis"],
-    "decision": ["Proposal/Price Quote", "Negotiation/Review"],
-}
-STAGE_TYPES = {
-    "awareness": ["blog_post", "ebook", "whitepaper", "analyst_report", "webinar", "infographic"],
-    "consideration": ["case_study", "datasheet", "demo_video", "comparison", "roi_calculator",
-                      "testimonial"],
-    "decision": ["pricing_sheet", "security_review", "implementation_plan",
-                 "proposal_template", "battlecard", "faq"],
-}
-INDUSTRIES = ("logistics", "retail", "manufacturing", "healthcare", "food-beverage")
-PERSONAS = ("cfo", "cio", "operations", "procurement", "security", "fleet-manager")
-TOPICS = ("route optimisation", "fleet telematics", "warehouse slotting", "carrier billing",
-          "cold-chain monitoring", "dock scheduling", "last-mile delivery", "freight audit",
-          "demand forecasting", "driver safety", "fuel savings", "returns handling")
-DEFAULT_END = datetime(2026, 6, 30, 12, 0, 0)
-STAGE_BASE = {"awareness": -1.6, "consideration": -2.0, "decision": -1.8}
-LOSS_BASE = {"awareness": -2.6, "consideration": -2.9, "decision": -2.7}
-HORIZON_WEEKS = 104
-
-
-def _week_shape(k: np.ndarray) -> np.ndarray:
-    """Baseline log-odds of advancing by week in stage: a slow start, a peak, a long tail."""
-    return np.where(k == 0, -0.4, np.where(k <= 3, 0.2, 0.2 - 0.06 * np.minimum(k - 3, 15)))
-
-
-def _generate_assets(rng: np.random.Generator, per_stage: int = 20) -> list[dict]:
-    assets = []
-    for stage in STAGES:
-        for i in range(per_stage):
-            kind = STAGE_TYPES[stage][i % len(STAGE_TYPES[stage])]
-            topic = TOPICS[int(rng.integers(len(TOPICS)))]
-            personas = list(rng.choice(PERSONAS, size=int(rng.integers(1, 3)), replace=False))
-            industries = list(rng.choice(INDUSTRIES, size=int(rng.integers(1, 3)), replace=False))
-            assets.append({
-                "id": f"{stage[:3]}-{kind.replace('_', '-')}-{i:02d}",
-                "title": f"{kind.replace('_', ' ').title()}: {topic} ({stage}, #{i})",
-                "type": kind, "stage": stage, "personas": personas, "industries": industries,
-            })
-    return assets
-
-
-def _assign_effects(rng: np.random.Generator, assets: list[dict]) -> None:
-    """Give each asset a role, an appeal and its true weekly log-odds effects per stage."""
-    for stage in STAGES:
-        own = [a for a in assets if a.get("stage") == stage]
-        order = rng.permutation(len(own))
-        n = len(own)
-        n_help = max(1, round(0.35 * n))
-        n_decoy = max(1, round(0.15 * n)) if n >= 4 else 0
-        n_seg = max(1, round(0.1 * n)) if n >= 6 else 0
-        for rank, idx in enumerate(order):
-            a = own[idx]
-            a["appeal"] = float(rng.normal(0.0, 0.5))
-            a["segment"] = None
-            if rank < n_help:
-                a["role"] = "helpful"
-                a["tau_own"] = float(rng.uniform(0.35, 0.9))
-                if rank < 2 and n >= 6:
-                    a["role"], a["appeal"] = "rare_helpful", -2.0
-            elif rank < n_help + n_decoy:
-                a["role"], a["tau_own"], a["appeal"] = "decoy", 0.0, 0.6
-            elif rank < n_help + n_decoy + n_seg:
-                a["role"], a["tau_own"] = "segment", 0.0
-                if rank % 2:
-                    a["segment"] = ("industry", str(rng.choice(INDUSTRIES)), 0.9)
-                else:
-                    a["segment"] = ("persona", str(rng.choice(PERSONAS)), 0.9)
-            else:
-                a["role"], a["tau_own"] = "neutral", float(rng.normal(0.0, 0.08))
-    for a in assets:
-        own_pos = STAGES.index(a["stage"]) if a.get("stage") in STAGES else 1
-        a["tau"] = {}
-        for pos, stage in enumerate(STAGES):
-            if pos == own_pos:
-                a["tau"][stage] = a["tau_own"]
-            elif pos < own_pos:  # shared too early: it hurts
-                a["tau"][stage] = -float(rng.uniform(0.3, 0.8))
-            else:
-                a["tau"][stage] = float(rng.normal(0.0, 0.05))
-
-
-def _p_advance(eta_a: np.ndarray, eta_l: np.ndarray) -> np.ndarray:
-    """P(advance within the visit) from weekly log-odds (..., weeks) of the two hazards."""
-    h_a = 1.0 / (1.0 + np.exp(-eta_a))
-    h_l = 1.0 / (1.0 + np.exp(-eta_l))
-    stay = (1.0 - h_a) * (1.0 - h_l)
-    surv = np.cumprod(np.concatenate([np.ones_like(stay[..., :1]), stay[..., :-1]], -1), -1)
-    return (surv * h_a).sum(-1)
+MAX_WEEKS = 400
 
 
 def simulate_world(seed: int, n_opportunities: int = 4000, assets: list[dict] | None = None,
@@ -177,7 +99,43 @@ def simulate_world(seed: int, n_opportunities: int = 4000, assets: list[dict] | 
         raise ValidationError("n_opportunities must be at least 1")
     rng = np.random.default_rng(seed)
     end = end or DEFAULT_END
-    assets = [dict(a) for a in assets] if assets is not None else _generate_assets(rng)
+    assets = _prepare_assets(rng, assets)
+    n = n_opportunities
+    deals = _Deals.draw(rng, n, n_reps or int(np.clip(n // 100, 8, 80)), years)
+    catalogue = _Catalogue.of(assets, deals)
+    state = _Timeline.start(deals, len(assets))
+    history: list = []
+    ev: list = []  # (opp, asset, type, t, propensity, pipeline stage)
+    for _step in range(MAX_WEEKS):
+        idx = np.flatnonzero(state.alive)
+        if idx.size == 0:
+            break
+        wk_start = state.t0[idx] + 7.0 * state.week[idx]
+        b = state.stage[idx]
+        for bb in range(3):
+            sel = idx[b == bb]
+            if sel.size == 0 or not (catalogue.a_stage == bb).any():
+                continue
+            week = _Week(rng, bb, sel, deals, catalogue, state, history, ev)
+            week.run(epsilon, wk_start[b == bb])
+        state.week[idx] += 1
+    _add_followups(rng, assets, ev, state.status, state.closed, state.now_days,
+                   catalogue.a_stage, catalogue.tau)
+    truth = true_effects(assets, state.entries, deals.skill, deals.z_amt, deals.ind_eff,
+                         deals.per_eff, deals.ind, deals.per, catalogue.tau, catalogue.seg_bump)
+    rows = make_rows(assets, deals.rep_names, deals.rep, np.array(INDUSTRIES)[deals.ind],
+                     np.array(PERSONAS)[deals.per], deals.amount, deals.created,
+                     state.current_stages(), state.entered, state.status, state.closed, history,
+                     ev, end - timedelta(days=deals.span))
+    opps, history_rows, event_rows = rows
+    return World(seed=seed, end=end, assets=assets, opportunities=opps,
+                 stage_history=history_rows, events=event_rows, truth=truth,
+                 reps=dict(zip(deals.rep_names, deals.skill_r.tolist(), strict=True)))
+
+
+def _prepare_assets(rng: np.random.Generator, assets: list[dict] | None) -> list[dict]:
+    """Copy (or generate) the assets, fill defaults and draw their roles and true effects."""
+    assets = [dict(a) for a in assets] if assets is not None else generate_assets(rng)
     if not assets:
         raise ValidationError("simulate_world needs at least one asset")
     for a in assets:
@@ -185,146 +143,221 @@ def simulate_world(seed: int, n_opportunities: int = 4000, assets: list[dict] | 
             a["stage"] = "consideration"
         a.setdefault("title", a["id"])
         a.setdefault("type", "faq")
-    _assign_effects(rng, assets)
-    n_assets, n = len(assets), n_opportunities
-    n_reps = n_reps or int(np.clip(n // 100, 8, 80))
-    skill_r = rng.normal(0.0, 0.6, n_reps)
-    rep_names = [f"rep{i:03d}@example.com" for i in range(n_reps)]
+    assign_effects(rng, assets)
+    return assets
 
-    rep = rng.integers(n_reps, size=n)
-    skill = skill_r[rep]
-    ind = rng.integers(len(INDUSTRIES), size=n)
-    per = rng.integers(len(PERSONAS), size=n)
-    amount = np.round(np.exp(rng.normal(10.5, 0.8, n)), -2)
-    z_amt = (np.log(amount) - 10.5) / 0.8
-    ind_eff = np.linspace(-0.2, 0.2, len(INDUSTRIES))[ind]
-    per_eff = np.linspace(0.15, -0.15, len(PERSONAS))[per]
-    span = years * 365.0
-    created = rng.uniform(0.0, span - 3.0, n)  # days since the world's start
-    start = end - timedelta(days=span)
 
-    appeal = np.array([a["appeal"] for a in assets])
-    decoy = np.array([a["role"] == "decoy" for a in assets], dtype=float)
-    a_stage = np.array([STAGES.index(a["stage"]) for a in assets])
-    tau = np.array([[a["tau"][s] for s in STAGES] for a in assets])  # (n_assets, 3)
-    seg_bump = np.zeros((n, n_assets))
-    for j, a in enumerate(assets):
-        if a.get("segment"):
-            kind, value, bump = a["segment"]
-            match = (np.array(INDUSTRIES)[ind] == value) if kind == "industry" else (
-                np.array(PERSONAS)[per] == value)
-            seg_bump[:, j] = bump * match
-    top3 = {b: np.flatnonzero(a_stage == b)[np.argsort(-appeal[a_stage == b])][:3]
-            for b in range(3)}
+@dataclass
+class _Deals:
+    """Reps and the fixed attributes of each deal, shape (n,) unless noted."""
 
-    history: list = []
-    stage = np.zeros(n, dtype=int)  # buying stage index
-    sub = np.zeros(n, dtype=int)  # pipeline stage index within the buying stage
-    week = np.zeros(n, dtype=int)
-    t0 = created.copy()  # start of the current visit (days)
-    alive = np.ones(n, dtype=bool)
-    exposed = np.zeros((n, n_assets), dtype=bool)
-    shared = np.zeros((n, n_assets), dtype=bool)
-    status = np.array(["open"] * n, dtype=object)
-    closed = np.full(n, np.nan)
-    entries: list[list[int]] = [[], [], []]  # visits made per stage (deal index)
-    entries[0].extend(range(n))
-    entered = created.copy()  # when the current pipeline stage was entered
-    now_days = span
-    ev = []  # (opp, asset, type, t, pipeline stage, propensity)
-    for _step in range(400):
-        idx = np.flatnonzero(alive)
-        if idx.size == 0:
-            break
-        wk_start = t0[idx] + 7.0 * week[idx]
-        b = stage[idx]
-        # 1. logging policy
-        for bb in range(3):
-            sel = idx[b == bb]
-            cand = np.flatnonzero(a_stage == bb)
-            if sel.size == 0 or cand.size == 0:
-                continue
-            k = min(3, cand.size)
-            rand = rng.random(sel.size) < epsilon
-            picks = np.where(rand[:, None],
-                             np.argsort(rng.random((sel.size, cand.size)), 1)[:, :k],
-                             np.searchsorted(cand, top3[bb][:k])[None, :])
-            p_top = np.zeros(cand.size)
-            p_top[np.searchsorted(cand, top3[bb][:k])] = 1.0
-            prop = (1 - epsilon) * p_top + epsilon * k / cand.size
-            rec_t = t0[sel] + 7.0 * week[sel] + rng.uniform(0, 1, sel.size)
-            names = np.array(PIPELINE[STAGES[bb]], dtype=object)[sub[sel]]
-            shown = rec_t < now_days
-            for col in range(k):
-                aj = cand[picks[:, col]]
-                ev.append((sel[shown], aj[shown], "recommended", rec_t[shown],
-                           prop[picks[:, col]][shown], names[shown]))
-            rec = np.zeros((sel.size, n_assets), dtype=bool)
-            rec[np.arange(sel.size)[:, None], cand[picks]] = True
-            # 2. shares
-            off = (a_stage[None, :] != bb) * -2.5
-            logit = (-4.2 + appeal[None, :] + 0.7 * skill[sel, None] + 1.8 * rec
-                     + 1.5 * np.maximum(skill[sel, None], 0) * decoy[None, :] + off)
-            share = (rng.random(logit.shape) < 1 / (1 + np.exp(-logit))) & ~shared[sel]
-            share_t = (t0[sel, None] + 7.0 * week[sel, None]
-                       + rng.uniform(1.0, 7.0, share.shape))
-            # 3. outcome of the week
-            eta = (STAGE_BASE[STAGES[bb]] + _week_shape(week[sel]) + skill[sel]
-                   - 0.3 * z_amt[sel] + ind_eff[sel] + per_eff[sel]
-                   + (exposed[sel] * (tau[None, :, bb] + seg_bump[sel] * (a_stage == bb))).sum(1))
-            h_a = 1 / (1 + np.exp(-eta))
-            h_l = 1 / (1 + np.exp(-(LOSS_BASE[STAGES[bb]] - 0.5 * skill[sel] + 0.2 * z_amt[sel])))
-            u = rng.random(sel.size)
-            adv, lost = u < h_a, (u >= h_a) & (u < h_a + (1 - h_a) * h_l)
-            out_t = t0[sel] + 7.0 * week[sel] + rng.uniform(0.5, 7.0, sel.size)
-            censor = out_t >= now_days
-            adv, lost = adv & ~censor, lost & ~censor
-            ended = adv | lost
-            limit = np.where(ended, out_t, now_days)
-            share &= share_t < limit[:, None]
-            rows, cols = np.nonzero(share)
-            ev.append((sel[rows], cols, "shared", share_t[rows, cols], None, names[rows]))
-            shared[sel] |= share
-            exposed[sel] |= share  # from next week on (this week's eta was computed above)
-            # pipeline moves inside the buying stage
-            move = (~ended) & (rng.random(sel.size) < 0.3) & (sub[sel] < len(
-                PIPELINE[STAGES[bb]]) - 1) & (out_t < now_days)
-            for i in np.flatnonzero(move):
-                o = sel[i]
-                history.append((o, PIPELINE[STAGES[bb]][sub[o]], PIPELINE[STAGES[bb]][sub[o] + 1],
-                                out_t[i]))
-                sub[o] += 1
-                entered[o] = out_t[i]
-            for i in np.flatnonzero(ended):
-                o = sel[i]
-                frm = PIPELINE[STAGES[bb]][sub[o]]
-                if lost[i]:
-                    history.append((o, frm, "Closed Lost", out_t[i]))
-                    status[o], closed[o], alive[o] = "lost", out_t[i], False
-                    entered[o] = out_t[i]
-                elif bb == 2:
-                    history.append((o, frm, "Closed Won", out_t[i]))
-                    status[o], closed[o], alive[o] = "won", out_t[i], False
-                    entered[o] = out_t[i]
-                else:
-                    history.append((o, frm, PIPELINE[STAGES[bb + 1]][0], out_t[i]))
-                    stage[o], sub[o], week[o], t0[o] = bb + 1, 0, -1, out_t[i]
-                    entries[bb + 1].append(o)
-                    entered[o] = out_t[i]
-                    exposed[o], shared[o] = False, False
-            stop = censor | (wk_start[b == bb] + 7.0 >= now_days)
-            alive[sel[stop & ~ended]] = False
-        week[idx] += 1
-    _add_followups(rng, assets, ev, status, closed, now_days, a_stage, tau)
-    truth = _truth(assets, entries, skill, z_amt, ind_eff, per_eff, ind, per, tau, seg_bump)
-    current = [PIPELINE[STAGES[stage[i]]][sub[i]] if status[i] == "open" else
-               ("Closed Won" if status[i] == "won" else "Closed Lost") for i in range(n)]
-    rows = make_rows(assets, rep_names, rep, np.array(INDUSTRIES)[ind], np.array(PERSONAS)[per],
-                     amount, created, current, entered, status, closed, history, ev, start)
-    opps, history_rows, event_rows = rows
-    return World(seed=seed, end=end, assets=assets, opportunities=opps,
-                 stage_history=history_rows, events=event_rows, truth=truth,
-                 reps=dict(zip(rep_names, skill_r.tolist(), strict=True)))
+    rep_names: list[str]
+    skill_r: np.ndarray  # (n_reps,)
+    rep: np.ndarray
+    skill: np.ndarray
+    ind: np.ndarray
+    per: np.ndarray
+    amount: np.ndarray
+    z_amt: np.ndarray
+    ind_eff: np.ndarray
+    per_eff: np.ndarray
+    created: np.ndarray  # days since the world's start
+    span: float  # days simulated
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator, n: int, n_reps: int, years: float) -> _Deals:
+        skill_r = rng.normal(0.0, 0.6, n_reps)
+        rep_names = [f"rep{i:03d}@example.com" for i in range(n_reps)]
+        rep = rng.integers(n_reps, size=n)
+        ind = rng.integers(len(INDUSTRIES), size=n)
+        per = rng.integers(len(PERSONAS), size=n)
+        amount = np.round(np.exp(rng.normal(10.5, 0.8, n)), -2)
+        span = years * 365.0
+        return cls(rep_names=rep_names, skill_r=skill_r, rep=rep, skill=skill_r[rep], ind=ind,
+                   per=per, amount=amount, z_amt=(np.log(amount) - 10.5) / 0.8,
+                   ind_eff=np.linspace(-0.2, 0.2, len(INDUSTRIES))[ind],
+                   per_eff=np.linspace(0.15, -0.15, len(PERSONAS))[per],
+                   created=rng.uniform(0.0, span - 3.0, n), span=span)
+
+
+@dataclass
+class _Catalogue:
+    """Asset arrays, shape (n_assets,) unless noted, and the logging policy's top 3 per stage."""
+
+    appeal: np.ndarray
+    decoy: np.ndarray
+    a_stage: np.ndarray
+    tau: np.ndarray  # (n_assets, 3)
+    seg_bump: np.ndarray  # (n deals, n_assets)
+    top3: dict[int, np.ndarray]
+
+    @classmethod
+    def of(cls, assets: list[dict], deals: _Deals) -> _Catalogue:
+        appeal = np.array([a["appeal"] for a in assets])
+        a_stage = np.array([STAGES.index(a["stage"]) for a in assets])
+        seg_bump = np.zeros((deals.ind.size, len(assets)))
+        for j, a in enumerate(assets):
+            if a.get("segment"):
+                kind, value, bump = a["segment"]
+                match = (np.array(INDUSTRIES)[deals.ind] == value) if kind == "industry" else (
+                    np.array(PERSONAS)[deals.per] == value)
+                seg_bump[:, j] = bump * match
+        top3 = {b: np.flatnonzero(a_stage == b)[np.argsort(-appeal[a_stage == b])][:3]
+                for b in range(3)}
+        return cls(appeal=appeal,
+                   decoy=np.array([a["role"] == "decoy" for a in assets], dtype=float),
+                   a_stage=a_stage, tau=np.array([[a["tau"][s] for s in STAGES] for a in assets]),
+                   seg_bump=seg_bump, top3=top3)
+
+
+@dataclass
+class _Timeline:
+    """Where each deal is: buying stage, pipeline stage, week of the visit, status, exposures."""
+
+    stage: np.ndarray  # buying stage index
+    sub: np.ndarray  # pipeline stage index within the buying stage
+    week: np.ndarray
+    t0: np.ndarray  # start of the current visit (days)
+    alive: np.ndarray
+    exposed: np.ndarray  # (n, n_assets)
+    shared: np.ndarray  # (n, n_assets)
+    status: np.ndarray
+    closed: np.ndarray
+    entries: list[list[int]]  # visits made per stage (deal index)
+    entered: np.ndarray  # when the current pipeline stage was entered
+    now_days: float
+
+    @classmethod
+    def start(cls, deals: _Deals, n_assets: int) -> _Timeline:
+        n = deals.created.size
+        return cls(stage=np.zeros(n, dtype=int), sub=np.zeros(n, dtype=int),
+                   week=np.zeros(n, dtype=int), t0=deals.created.copy(),
+                   alive=np.ones(n, dtype=bool), exposed=np.zeros((n, n_assets), dtype=bool),
+                   shared=np.zeros((n, n_assets), dtype=bool),
+                   status=np.array(["open"] * n, dtype=object), closed=np.full(n, np.nan),
+                   entries=[list(range(n)), [], []], entered=deals.created.copy(),
+                   now_days=deals.span)
+
+    def current_stages(self) -> list[str]:
+        """Each deal's pipeline stage at the end (closed deals: Closed Won / Closed Lost)."""
+        return [PIPELINE[STAGES[self.stage[i]]][self.sub[i]] if self.status[i] == "open" else
+                ("Closed Won" if self.status[i] == "won" else "Closed Lost")
+                for i in range(self.stage.size)]
+
+
+@dataclass
+class _Week:
+    """One week of the deals ``sel`` that are in buying stage ``bb`` (steps 1-3 of the model)."""
+
+    rng: np.random.Generator
+    bb: int
+    sel: np.ndarray
+    deals: _Deals
+    cat: _Catalogue
+    state: _Timeline
+    history: list
+    ev: list
+
+    def run(self, epsilon: float, wk_start: np.ndarray) -> None:
+        state, sel = self.state, self.sel
+        names = np.array(PIPELINE[STAGES[self.bb]], dtype=object)[state.sub[sel]]
+        rec = self.recommend(epsilon, names)
+        share, share_t = self.draw_shares(rec)
+        adv, lost, out_t, censor = self.draw_outcomes()
+        ended = adv | lost
+        limit = np.where(ended, out_t, state.now_days)
+        share &= share_t < limit[:, None]
+        rows, cols = np.nonzero(share)
+        self.ev.append((sel[rows], cols, "shared", share_t[rows, cols], None, names[rows]))
+        state.shared[sel] |= share
+        state.exposed[sel] |= share  # from next week on (this week's eta was computed above)
+        self.move_pipeline(ended, out_t)
+        self.close_or_advance(adv, lost, ended, out_t)
+        stop = censor | (wk_start + 7.0 >= state.now_days)
+        state.alive[sel[stop & ~ended]] = False
+
+    def recommend(self, epsilon: float, names: np.ndarray) -> np.ndarray:
+        """1. The logging policy's list per deal, logged with exact propensities."""
+        rng, sel, state = self.rng, self.sel, self.state
+        cand = np.flatnonzero(self.cat.a_stage == self.bb)
+        top = self.cat.top3[self.bb]
+        k = min(3, cand.size)
+        rand = rng.random(sel.size) < epsilon
+        picks = np.where(rand[:, None],
+                         np.argsort(rng.random((sel.size, cand.size)), 1)[:, :k],
+                         np.searchsorted(cand, top[:k])[None, :])
+        p_top = np.zeros(cand.size)
+        p_top[np.searchsorted(cand, top[:k])] = 1.0
+        prop = (1 - epsilon) * p_top + epsilon * k / cand.size
+        rec_t = state.t0[sel] + 7.0 * state.week[sel] + rng.uniform(0, 1, sel.size)
+        shown = rec_t < state.now_days
+        for col in range(k):
+            aj = cand[picks[:, col]]
+            self.ev.append((sel[shown], aj[shown], "recommended", rec_t[shown],
+                            prop[picks[:, col]][shown], names[shown]))
+        rec = np.zeros((sel.size, state.exposed.shape[1]), dtype=bool)
+        rec[np.arange(sel.size)[:, None], cand[picks]] = True
+        return rec
+
+    def draw_shares(self, rec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """2. Which assets each rep shares this week (at most once per visit), and when."""
+        rng, sel, state, cat = self.rng, self.sel, self.state, self.cat
+        skill = self.deals.skill[sel, None]
+        off = (cat.a_stage[None, :] != self.bb) * -2.5
+        logit = (-4.2 + cat.appeal[None, :] + 0.7 * skill + 1.8 * rec
+                 + 1.5 * np.maximum(skill, 0) * cat.decoy[None, :] + off)
+        share = (rng.random(logit.shape) < 1 / (1 + np.exp(-logit))) & ~state.shared[sel]
+        share_t = (state.t0[sel, None] + 7.0 * state.week[sel, None]
+                   + rng.uniform(1.0, 7.0, share.shape))
+        return share, share_t
+
+    def draw_outcomes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """3. Advance, lost or neither this week; returns (adv, lost, time, censored)."""
+        rng, sel, state, cat, d = self.rng, self.sel, self.state, self.cat, self.deals
+        stage = STAGES[self.bb]
+        content = state.exposed[sel] * (cat.tau[None, :, self.bb]
+                                        + cat.seg_bump[sel] * (cat.a_stage == self.bb))
+        eta = (STAGE_BASE[stage] + week_shape(state.week[sel]) + d.skill[sel]
+               - 0.3 * d.z_amt[sel] + d.ind_eff[sel] + d.per_eff[sel] + content.sum(1))
+        h_a = 1 / (1 + np.exp(-eta))
+        h_l = 1 / (1 + np.exp(-(LOSS_BASE[stage] - 0.5 * d.skill[sel] + 0.2 * d.z_amt[sel])))
+        u = rng.random(sel.size)
+        adv, lost = u < h_a, (u >= h_a) & (u < h_a + (1 - h_a) * h_l)
+        out_t = state.t0[sel] + 7.0 * state.week[sel] + rng.uniform(0.5, 7.0, sel.size)
+        censor = out_t >= state.now_days
+        return adv & ~censor, lost & ~censor, out_t, censor
+
+    def move_pipeline(self, ended: np.ndarray, out_t: np.ndarray) -> None:
+        """Pipeline moves inside the buying stage (history rows, no outcome)."""
+        state, sel, pipeline = self.state, self.sel, PIPELINE[STAGES[self.bb]]
+        move = (~ended) & (self.rng.random(sel.size) < 0.3) & (
+            state.sub[sel] < len(pipeline) - 1) & (out_t < state.now_days)
+        for i in np.flatnonzero(move):
+            o = sel[i]
+            self.history.append((o, pipeline[state.sub[o]], pipeline[state.sub[o] + 1],
+                                 out_t[i]))
+            state.sub[o] += 1
+            state.entered[o] = out_t[i]
+
+    def close_or_advance(self, adv: np.ndarray, lost: np.ndarray, ended: np.ndarray,
+                         out_t: np.ndarray) -> None:
+        """Record each ended visit: lost, won (last stage) or into the next buying stage."""
+        state, bb = self.state, self.bb
+        for i in np.flatnonzero(ended):
+            o = self.sel[i]
+            frm = PIPELINE[STAGES[bb]][state.sub[o]]
+            if lost[i]:
+                self.history.append((o, frm, "Closed Lost", out_t[i]))
+                state.status[o], state.closed[o], state.alive[o] = "lost", out_t[i], False
+            elif bb == 2:
+                self.history.append((o, frm, "Closed Won", out_t[i]))
+                state.status[o], state.closed[o], state.alive[o] = "won", out_t[i], False
+            else:
+                self.history.append((o, frm, PIPELINE[STAGES[bb + 1]][0], out_t[i]))
+                state.stage[o], state.sub[o], state.week[o], state.t0[o] = bb + 1, 0, -1, out_t[i]
+                state.entries[bb + 1].append(o)
+                state.exposed[o], state.shared[o] = False, False
+            state.entered[o] = out_t[i]
 
 
 def _add_followups(rng, assets, ev, status, closed, now_days, a_stage, tau) -> None:
@@ -357,41 +390,3 @@ def _add_followups(rng, assets, ev, status, closed, now_days, a_stage, tau) -> N
                np.array(["Closed Won"] * int(keep.sum()), dtype=object)))
 
 
-def a_stage_of(asset: dict) -> int:
-    return STAGES.index(asset["stage"])
-
-
-def _truth(assets, entries, skill, z_amt, ind_eff, per_eff, ind, per, tau, seg_bump) -> dict:
-    """Each asset's true effect on P(advance within the visit), per stage and segment."""
-    k = np.arange(HORIZON_WEEKS)
-    out = {a["id"]: {"type": a["type"], "stage": a["stage"], "role": a["role"],
-                     "decoy": a["role"] == "decoy", "log_odds": dict(a["tau"]),
-                     "effects": {}, "segments": {}} for a in assets}
-    for b, stage in enumerate(STAGES):
-        ref = np.asarray(entries[b], dtype=int)[:3000]
-        if ref.size == 0:
-            for a in assets:
-                out[a["id"]]["effects"][stage] = 0.0
-            continue
-        base = (STAGE_BASE[stage] + skill[ref] - 0.3 * z_amt[ref] + ind_eff[ref]
-                + per_eff[ref])
-        eta_a = base[:, None] + _week_shape(k)[None, :]
-        eta_l = np.repeat((LOSS_BASE[stage] - 0.5 * skill[ref] + 0.2 * z_amt[ref])[:, None],
-                          k.size, 1)
-        p0 = _p_advance(eta_a, eta_l)
-        for j, a in enumerate(assets):
-            shift = tau[j, b] + seg_bump[ref, j] * (a_stage_of(a) == b)
-            diff = _p_advance(eta_a + shift[:, None], eta_l) - p0
-            out[a["id"]]["effects"][stage] = round(float(diff.mean()), 6)
-            if a.get("segment") and stage == a["stage"]:
-                kind, value, _ = a["segment"]
-                match = (np.array(INDUSTRIES)[ind[ref]] == value) if kind == "industry" else (
-                    np.array(PERSONAS)[per[ref]] == value)
-                if match.any():
-                    out[a["id"]]["segments"].setdefault(stage, {})[f"{kind}={value}"] = round(
-                        float(diff[match].mean()), 6)
-                    out[a["id"]]["segments"][stage]["other"] = round(
-                        float(diff[~match].mean()) if (~match).any() else 0.0, 6)
-    return {"estimand": "difference in P(advance out of the buying stage within the visit), "
-                        "asset shared at the visit's start vs never",
-            "stages": list(STAGES), "assets": out}

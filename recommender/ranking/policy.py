@@ -29,10 +29,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from recommender.content.library_arrays import LibraryArrays
 from recommender.errors import ValidationError
 from recommender.ranking.scoring import (
     DEFAULT_WEIGHTS,
-    Candidates,
     DealContext,
     RankingWeights,
     ScoreBreakdown,
@@ -47,7 +47,7 @@ POLICY_REVISION = 1
 
 @dataclass
 class ServedList:
-    """A served list: ``indices`` into the candidates, in display order, with per-item data.
+    """A served list: ``indices`` into the library, in display order, with per-item data.
 
     ``scores`` are at the posterior mean (stable, explainable); ``propensities`` the probability
     that the policy shows each item; ``explored`` marks ε / holdout picks. ``propensity_all``
@@ -106,7 +106,7 @@ class ThompsonPolicy:
         return (f"{POLICY_NAME}/{POLICY_REVISION};eps={self.exploration:g};"
                 f"holdout={self.holdout:g};draws={self.n_draws};pool={self.pool_size}")
 
-    def serve(self, candidates: Candidates, deal: DealContext, k: int, effect_mean: np.ndarray,
+    def serve(self, library: LibraryArrays, deal: DealContext, k: int, effect_mean: np.ndarray,
               effect_sd: np.ndarray, boost: np.ndarray | None = None,
               include: np.ndarray | None = None, exclude: np.ndarray | None = None,
               seed: int | None = None) -> ServedList:
@@ -114,7 +114,7 @@ class ThompsonPolicy:
 
         Parameters
         ----------
-        candidates : Candidates (n assets)
+        library : LibraryArrays (n assets)
         deal : DealContext
         k : int
         effect_mean, effect_sd : ndarray, shape (n,)
@@ -127,16 +127,15 @@ class ThompsonPolicy:
         """
         if k < 1:
             raise ValidationError(f"k must be at least 1, got {k}")
-        n = len(candidates)
+        n = len(library)
         mean = np.asarray(effect_mean, dtype=np.float64)
         sd = np.asarray(effect_sd, dtype=np.float64)
         if mean.shape != (n,) or sd.shape != (n,):
             raise ValidationError(f"effect posterior must have shape ({n},)")
         seed = new_seed() if seed is None else int(seed)
         rng = np.random.default_rng(seed)
-        w = self.weights
-        breakdown = score_assets(candidates, deal, mean, w, boost)
-        eligible = candidates.recommendable.copy()
+        breakdown = score_assets(library, deal, mean, self.weights, boost)
+        eligible = library.recommendable.copy()
         if exclude is not None:
             eligible &= ~np.asarray(exclude, dtype=bool)
         inc_mask = np.zeros(n, dtype=bool) if include is None else np.asarray(include, bool)
@@ -144,56 +143,10 @@ class ThompsonPolicy:
         inc = inc[np.argsort(-breakdown.total[inc], kind="stable")][:k]
         rest = eligible.copy()
         rest[inc_mask] = False
-        rest_idx = np.flatnonzero(rest)
-        slots = k - len(inc)
-        big_n = len(rest_idx)
         prop_all = np.zeros(n)
         prop_all[inc] = 1.0
-
-        served_by = "thompson"
-        picks = np.zeros(0, dtype=np.int64)
-        explored = np.zeros(0, dtype=bool)
-        if slots > 0 and big_n > 0:
-            if big_n <= slots:
-                picks = rest_idx[np.argsort(-breakdown.total[rest_idx], kind="stable")]
-                explored = np.zeros(len(picks), dtype=bool)
-                prop_all[rest_idx] = 1.0
-            else:
-                optimistic = breakdown.base + w.effect * (mean + 3.0 * sd)
-                pool = top_pool(optimistic, rest, max(self.pool_size, slots))
-                vecs = candidates.vectors[pool]
-                sim = vecs @ vecs.T
-                init_sim = None
-                if len(inc):
-                    init_sim = (vecs @ candidates.vectors[inc].T).max(axis=1)
-                init_counts = np.bincount(candidates.type_codes[inc],
-                                          minlength=candidates.n_types)
-                types = candidates.type_codes[pool]
-
-                def thompson(z: np.ndarray) -> np.ndarray:
-                    draws = breakdown.base[pool] + w.effect * (mean[pool] + sd[pool] * z)
-                    return mmr_select(draws, sim, types, slots, w.diversity, w.max_per_type,
-                                      init_sim, init_counts)
-
-                if rng.random() < self.holdout:
-                    served_by = "holdout"
-                    picks = rng.choice(rest_idx, size=slots, replace=False)
-                    picks = picks[np.argsort(-breakdown.total[picks], kind="stable")]
-                    explored = np.ones(slots, dtype=bool)
-                else:
-                    chosen = thompson(rng.standard_normal(len(pool)))
-                    n_explore = int(rng.binomial(slots, self.exploration))
-                    kept = pool[chosen[chosen >= 0][: slots - n_explore]]
-                    left_mask = rest.copy()
-                    left_mask[kept] = False
-                    left = np.flatnonzero(left_mask)
-                    filled = rng.choice(left, size=min(n_explore, len(left)), replace=False)
-                    picks = np.concatenate([kept, filled]).astype(np.int64)
-                    explored = np.r_[np.zeros(len(kept), bool), np.ones(len(filled), bool)]
-                batch = thompson(rng.standard_normal((self.n_draws, len(pool))))
-                outside, in_pool = self._mixture(batch, pool, big_n, slots)
-                prop_all[rest_idx] = outside
-                prop_all[pool] = in_pool
+        pool = _ThompsonPool(library, breakdown, mean, sd, self.weights, inc, k - len(inc))
+        picks, explored, served_by = self._fill(pool, rest, rng, prop_all)
 
         indices = np.concatenate([inc, picks]).astype(np.int64)
         explored_all = np.r_[np.zeros(len(inc), bool), explored]
@@ -204,6 +157,52 @@ class ThompsonPolicy:
         return ServedList(indices, breakdown.total[indices], propensities, explored_all,
                           served_by, seed, self.version, int(eligible.sum()), breakdown,
                           prop_all)
+
+    def _fill(self, pool: _ThompsonPool, rest: np.ndarray, rng: np.random.Generator,
+              prop_all: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+        """Choose the slots after the inclusions among the ``rest`` (n,) mask.
+
+        Returns the picks, their exploration flags and who served them; writes every
+        eligible asset's propensity into ``prop_all`` (n,).
+        """
+        slots, total = pool.slots, pool.breakdown.total
+        rest_idx = np.flatnonzero(rest)
+        big_n = len(rest_idx)
+        if slots <= 0 or big_n == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool), "thompson"
+        if big_n <= slots:
+            prop_all[rest_idx] = 1.0
+            picks = rest_idx[np.argsort(-total[rest_idx], kind="stable")]
+            return picks, np.zeros(len(picks), dtype=bool), "thompson"
+        pool.build(rest, max(self.pool_size, slots))
+        if rng.random() < self.holdout:
+            served_by = "holdout"
+            picks = rng.choice(rest_idx, size=slots, replace=False)
+            picks = picks[np.argsort(-total[picks], kind="stable")]
+            explored = np.ones(slots, dtype=bool)
+        else:
+            served_by = "thompson"
+            picks, explored = self._thompson_with_exploration(pool, rest, rng)
+        batch = pool.select(rng.standard_normal((self.n_draws, len(pool.rows))))
+        outside, in_pool = self._mixture(batch, pool.rows, big_n, slots)
+        prop_all[rest_idx] = outside
+        prop_all[pool.rows] = in_pool
+        return picks, explored, served_by
+
+    def _thompson_with_exploration(self, pool: _ThompsonPool, rest: np.ndarray,
+                                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """One Thompson list whose last ``Binomial(slots, ε)`` slots go to uniform picks."""
+        slots = pool.slots
+        chosen = pool.select(rng.standard_normal(len(pool.rows)))
+        n_explore = int(rng.binomial(slots, self.exploration))
+        kept = pool.rows[chosen[chosen >= 0][: slots - n_explore]]
+        left_mask = rest.copy()
+        left_mask[kept] = False
+        left = np.flatnonzero(left_mask)
+        filled = rng.choice(left, size=min(n_explore, len(left)), replace=False)
+        picks = np.concatenate([kept, filled]).astype(np.int64)
+        explored = np.r_[np.zeros(len(kept), bool), np.ones(len(filled), bool)]
+        return picks, explored
 
     def _mixture(self, batch: np.ndarray, pool: np.ndarray, big_n: int,
                  slots: int) -> tuple[float, np.ndarray]:
@@ -233,3 +232,40 @@ class ThompsonPolicy:
             (q_taken + (1.0 - q_taken) * fill) * weights_e).sum(axis=1)
         outside = uniform + (1.0 - self.holdout) * float((fill * weights_e).sum())
         return outside, in_pool
+
+
+class _ThompsonPool:
+    """The Thompson step over a pool of the best optimistic scores, for one request.
+
+    ``select(z)`` turns standard-normal draws ``z`` (P,) or (D, P) into MMR picks (pool
+    positions), after the rule inclusions ``inc`` already placed.
+    """
+
+    def __init__(self, library: LibraryArrays, breakdown: ScoreBreakdown, mean: np.ndarray,
+                 sd: np.ndarray, weights: RankingWeights, inc: np.ndarray, slots: int):
+        self.library, self.breakdown, self.weights = library, breakdown, weights
+        self.mean, self.sd, self.inc, self.slots = mean, sd, inc, slots
+        self.rows = np.zeros(0, dtype=np.int64)
+        self.similarity: np.ndarray = np.zeros((0, 0))
+        self.initial_similarity: np.ndarray | None = None
+        self.initial_counts = np.zeros(0, dtype=np.int64)
+        self.types = np.zeros(0, dtype=np.int64)
+
+    def build(self, rest: np.ndarray, size: int) -> None:
+        """Choose the pool among the ``rest`` (n,) mask and precompute its similarities."""
+        library, w = self.library, self.weights
+        optimistic = self.breakdown.base + w.effect * (self.mean + 3.0 * self.sd)
+        self.rows = top_pool(optimistic, rest, size)
+        vecs = library.asset_vectors[self.rows]
+        self.similarity = vecs @ vecs.T
+        if len(self.inc):
+            self.initial_similarity = (vecs @ library.asset_vectors[self.inc].T).max(axis=1)
+        self.initial_counts = np.bincount(library.type_codes[self.inc], minlength=library.n_types)
+        self.types = library.type_codes[self.rows]
+
+    def select(self, z: np.ndarray) -> np.ndarray:
+        """Return MMR picks (pool positions, -1 for none) of the effect draws ``z``."""
+        w, rows = self.weights, self.rows
+        draws = self.breakdown.base[rows] + w.effect * (self.mean[rows] + self.sd[rows] * z)
+        return mmr_select(draws, self.similarity, self.types, self.slots, w.diversity,
+                          w.max_per_type, self.initial_similarity, self.initial_counts)

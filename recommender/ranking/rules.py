@@ -8,8 +8,8 @@ A rule is a plain dict (stored as JSON, edited through the API, UI or ``baton ru
       - {field: amount, op: gte, value: 50000}
     action: boost                   # include (always show) | boost (add weight) | exclude (never)
     target: {type: roi_calculator}  # asset_id, or tags: type / stage / persona / industry / product
-    weight: 0.8                     # boost only; added to the score (the scale of the scoring
-                                    # function in ``recommender.ranking.scoring``: stage fit is 0..1)
+    weight: 0.8                     # boost only; added to the score (on the scale of
+                                    # ``recommender.ranking.scoring``: stage fit is 0..1)
 
 ``condition`` also accepts the shorthand ``{industry: logistics, amount: {gte: 50000}}`` (a scalar
 means ``eq``, a list ``in``). Fields: ``stage`` (pipeline stage), ``buying_stage``, ``industry``,
@@ -29,7 +29,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from recommender.content.library_arrays import Candidates
+from recommender.content.library_arrays import LibraryArrays
 from recommender.domain import ASSET_TYPES, StageConfig, normalize_name
 from recommender.errors import UnknownStageError, ValidationError
 
@@ -264,20 +264,20 @@ def rule_applies(rule: RuleSpec, deal: Mapping, stages: StageConfig | None = Non
     return rule.active and all(_holds(c, deal, stages) for c in rule.condition)
 
 
-def target_mask(rule: RuleSpec, candidates: Candidates) -> np.ndarray:
+def target_mask(rule: RuleSpec, library: LibraryArrays) -> np.ndarray:
     """Return (n,) bool: the assets the rule's target designates."""
-    mask = np.ones(len(candidates), dtype=bool)
+    mask = np.ones(len(library), dtype=bool)
     for key, values in rule.target.items():
         if key == "asset_id":
-            hit = np.zeros(len(candidates), dtype=bool)
-            idx = [candidates.index_of[v] for v in values if v in candidates.index_of]
+            hit = np.zeros(len(library), dtype=bool)
+            idx = [library.position[v] for v in values if v in library.position]
             hit[idx] = True
         elif key == "type":
-            hit = np.isin(candidates.types, list(values))
+            hit = np.isin(library.types, list(values))
         elif key == "stage":
-            hit = np.isin(candidates.stages, list(values))
+            hit = np.isin(library.stages, list(values))
         else:
-            hit = candidates.tag_mask(_TARGET_DIMENSION[key], values)
+            hit = library.tag_mask(_TARGET_DIMENSION[key], values)
         mask &= hit
     return mask
 
@@ -297,7 +297,7 @@ class RuleEffects:
         return [name for name, mask in self.fired if mask[i]]
 
 
-def apply_rules(rules: Sequence[RuleSpec], deal: Mapping, candidates: Candidates,
+def apply_rules(rules: Sequence[RuleSpec], deal: Mapping, library: LibraryArrays,
                 stages: StageConfig | None = None) -> RuleEffects:
     """Evaluate ``rules`` for a deal (its CRM fields) against the library.
 
@@ -306,17 +306,17 @@ def apply_rules(rules: Sequence[RuleSpec], deal: Mapping, candidates: Candidates
     rules : sequence of RuleSpec
     deal : mapping
         CRM fields: stage, buying_stage, industry, persona, amount, products, owner, ...
-    candidates : Candidates (n assets)
+    library : LibraryArrays (n assets)
     stages : StageConfig, optional
         Needed for ``gte``/``lte`` on stages.
     """
-    n = len(candidates)
+    n = len(library)
     boost, include, exclude = np.zeros(n), np.zeros(n, bool), np.zeros(n, bool)
     fired: list[tuple[str, np.ndarray]] = []
     for rule in rules:
         if not rule_applies(rule, deal, stages):
             continue
-        mask = target_mask(rule, candidates)
+        mask = target_mask(rule, library)
         if rule.action == "exclude":
             exclude |= mask
             continue

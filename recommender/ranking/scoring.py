@@ -1,4 +1,4 @@
-"""Ranking: one documented scoring function, MMR diversity and human-readable reasons.
+"""Ranking: one documented scoring function and MMR diversity.
 
 The score of asset *a* for a deal in buying stage *s* is
 
@@ -29,11 +29,11 @@ from datetime import date, datetime
 
 import numpy as np
 
-from recommender.content.library_arrays import TAG_DIMENSIONS, Candidates, as_list
+from recommender.content.library_arrays import LibraryArrays, as_list
 from recommender.errors import ValidationError
 
-__all__ = ["TAG_DIMENSIONS", "Candidates", "DealContext", "RankingWeights", "ScoreBreakdown",
-           "mmr_select", "rank", "reasons_for", "score_assets", "top_pool"]
+__all__ = ["DealContext", "RankingWeights", "ScoreBreakdown", "mmr_select", "rank",
+           "rank_indices", "score_assets", "top_pool"]
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class DealContext:
     products: Sequence[str] = ()
     shared_on: Mapping[str, date | datetime] = field(default_factory=dict)
     not_helpful_on: Mapping[str, date | datetime] = field(default_factory=dict)
-    semantic: np.ndarray | None = None  # (n,) precomputed ``Candidates.semantic(vector)``
+    semantic: np.ndarray | None = None  # (n,) precomputed ``LibraryArrays.semantic(vector)``
 
     def __post_init__(self) -> None:
         if self.buying_stage not in self.buying_stages:
@@ -97,14 +97,14 @@ class ScoreBreakdown:
     total: np.ndarray
 
 
-def score_assets(candidates: Candidates, deal: DealContext, effect: np.ndarray,
+def score_assets(library: LibraryArrays, deal: DealContext, effect: np.ndarray,
                  weights: RankingWeights = DEFAULT_WEIGHTS,
                  boost: np.ndarray | None = None) -> ScoreBreakdown:
     """Score every asset for the deal with the documented scoring function.
 
     Parameters
     ----------
-    candidates : Candidates
+    library : LibraryArrays
         The library, n assets.
     deal : DealContext
     effect : ndarray, shape (n,)
@@ -119,16 +119,16 @@ def score_assets(candidates: Candidates, deal: DealContext, effect: np.ndarray,
     ScoreBreakdown
         Components and ``total`` (n,). Eligibility (expired, excluded) is not applied here.
     """
-    n = len(candidates)
+    n = len(library)
     effect = np.asarray(effect, dtype=np.float64)
     if effect.shape != (n,):
         raise ValidationError(f"effect has shape {effect.shape}, expected ({n},)")
     target = list(deal.buying_stages).index(deal.buying_stage)
-    distance = np.abs(candidates.stage_positions(deal.buying_stages) - target)
+    distance = np.abs(library.stage_positions(deal.buying_stages) - target)
     fit = np.where(distance == 0, 1.0, np.where(distance == 1, weights.adjacent, 0.0))
-    fit = fit * candidates.stage_confidence
+    fit = fit * library.stage_confidence
 
-    semantic = candidates.semantic(deal.vector) if deal.semantic is None else deal.semantic
+    semantic = library.semantic(deal.vector) if deal.semantic is None else deal.semantic
 
     wanted = {"personas": as_list(deal.persona), "industries": as_list(deal.industry),
               "products": as_list(deal.products)}
@@ -136,13 +136,13 @@ def score_assets(candidates: Candidates, deal: DealContext, effect: np.ndarray,
     for dimension, values in wanted.items():
         if not values:
             continue
-        listed = candidates.tag_mask(dimension, values)
-        generic = ~candidates.has_tags(dimension)
+        listed = library.tag_mask(dimension, values)
+        generic = ~library.has_tags(dimension)
         parts.append(np.where(listed, 1.0, np.where(generic, 0.5, 0.0)))
     tags = np.mean(parts, axis=0) if parts else np.zeros(n)
 
-    shared = _flags(candidates, deal.shared_on)
-    not_helpful = _flags(candidates, deal.not_helpful_on)
+    shared = _flags(library, deal.shared_on)
+    not_helpful = _flags(library, deal.not_helpful_on)
     boost = np.zeros(n) if boost is None else np.asarray(boost, dtype=np.float64)
 
     base = (weights.stage * fit + weights.semantic * semantic + weights.tags * tags + boost
@@ -151,10 +151,10 @@ def score_assets(candidates: Candidates, deal: DealContext, effect: np.ndarray,
     return ScoreBreakdown(fit, semantic, tags, effect, boost, shared, not_helpful, base, total)
 
 
-def _flags(candidates: Candidates, ids) -> np.ndarray:
-    flags = np.zeros(len(candidates), dtype=bool)
+def _flags(library: LibraryArrays, ids) -> np.ndarray:
+    flags = np.zeros(len(library), dtype=bool)
     for asset_id in ids:
-        i = candidates.index_of.get(asset_id)
+        i = library.position.get(asset_id)
         if i is not None:
             flags[i] = True
     return flags
@@ -226,14 +226,15 @@ def top_pool(scores: np.ndarray, eligible: np.ndarray, size: int) -> np.ndarray:
     return idx[part]
 
 
-def rank(candidates: Candidates, deal: DealContext, k: int, effect: np.ndarray,
-         weights: RankingWeights = DEFAULT_WEIGHTS, boost: np.ndarray | None = None,
-         eligible: np.ndarray | None = None, pool_size: int = 200):
+def rank_indices(library: LibraryArrays, deal: DealContext, k: int, effect: np.ndarray,
+                 weights: RankingWeights = DEFAULT_WEIGHTS, boost: np.ndarray | None = None,
+                 eligible: np.ndarray | None = None,
+                 pool_size: int = 200) -> tuple[np.ndarray, ScoreBreakdown]:
     """Rank the library for the deal: scores, eligibility, then MMR with a type cap.
 
     Parameters
     ----------
-    candidates : Candidates
+    library : LibraryArrays
     deal : DealContext
     k : int
         Number of results.
@@ -248,88 +249,38 @@ def rank(candidates: Candidates, deal: DealContext, k: int, effect: np.ndarray,
 
     Returns
     -------
-    ids : ndarray of str, shape (<= k,)
-    scores : ndarray of float, shape (<= k,)
+    indices : ndarray of int64, shape (<= k,)
+        Rows of the chosen assets, in MMR order.
     breakdown : ScoreBreakdown
-        Components for all n assets (index with ``candidates.index_of``).
+        Components for all n assets.
     """
     if k < 1:
         raise ValidationError(f"k must be at least 1, got {k}")
-    breakdown = score_assets(candidates, deal, effect, weights, boost)
-    mask = candidates.recommendable.copy()
+    breakdown = score_assets(library, deal, effect, weights, boost)
+    mask = library.recommendable.copy()
     if eligible is not None:
         mask &= np.asarray(eligible, dtype=bool)
     pool = top_pool(breakdown.total, mask, max(pool_size, k))
     if len(pool) == 0:
-        return np.asarray([], dtype=object), np.asarray([]), breakdown
-    vecs = candidates.vectors[pool]
-    picks = mmr_select(breakdown.total[pool], vecs @ vecs.T, candidates.type_codes[pool], k,
+        return np.zeros(0, dtype=np.int64), breakdown
+    vecs = library.asset_vectors[pool]
+    picks = mmr_select(breakdown.total[pool], vecs @ vecs.T, library.type_codes[pool], k,
                        weights.diversity, weights.max_per_type)
-    chosen = pool[picks[picks >= 0]]
-    return candidates.asset_ids[chosen], breakdown.total[chosen], breakdown
+    return pool[picks[picks >= 0]].astype(np.int64), breakdown
 
 
-def _pts(x: float) -> str:
-    return f"{x * 100:+.0f}".replace("-", "\u2212")
+def rank(library: LibraryArrays, deal: DealContext, k: int, effect: np.ndarray,
+         weights: RankingWeights = DEFAULT_WEIGHTS, boost: np.ndarray | None = None,
+         eligible: np.ndarray | None = None, pool_size: int = 200):
+    """Rank the library for the deal, as ``rank_indices`` does, by asset id.
 
-
-def _excerpt(text: str, limit: int = 90) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
-
-
-def reasons_for(candidates: Candidates, deal: DealContext, i: int, breakdown: ScoreBreakdown,
-                effect_mean: float, effect_sd: float, weights: RankingWeights = DEFAULT_WEIGHTS,
-                rules_fired: Sequence[str] = (), explored: bool = False,
-                passage: str = "", passage_score: float = 0.0,
-                learned: bool = True) -> list[str]:
-    """Return human-readable reasons for asset ``i`` from its score components.
-
-    ``effect_mean``/``effect_sd`` are the asset's posterior; the interval shown is the 90%
-    normal interval, and the effect is quoted when that interval excludes zero. A wide
-    posterior (sd at or above ``weights.evidence_sd``) reads "new asset: being explored".
-    ``explored`` marks an exploration pick. ``learned=False`` (no outcome model trained yet)
-    leaves the effect out of the reasons: there is nothing to report.
+    Returns
+    -------
+    ids : ndarray of str, shape (<= k,)
+    scores : ndarray of float, shape (<= k,)
+    breakdown : ScoreBreakdown
+        Components for all n assets (index with ``library.position``).
     """
-    reasons = [f"rule: {name}" for name in rules_fired]
-    stage = candidates.stages[i]
-    conf = candidates.stage_confidence[i]
-    auto = f" (auto-tagged, {conf:.0%} confident)" if conf < 1.0 else ""
-    if stage == deal.buying_stage:
-        reasons.append(f"fits the {deal.buying_stage} stage{auto}")
-    elif breakdown.stage_fit[i] > 0:
-        reasons.append(f"made for the {stage} stage, next to {deal.buying_stage}{auto}")
-    if passage and passage_score >= weights.quote_threshold:
-        reasons.append(f"matches the deal notes: '{_excerpt(passage)}'")
-    matched = []
-    for dimension, value in (("personas", deal.persona), ("industries", deal.industry)):
-        if value and candidates.tag_mask(dimension, [value])[i]:
-            matched.append(str(value))
-    matched += [p for p in as_list(deal.products) if candidates.tag_mask("products", [p])[i]]
-    if matched:
-        reasons.append("made for " + ", ".join(matched))
-    lo, hi = effect_mean - 1.645 * effect_sd, effect_mean + 1.645 * effect_sd
-    interval = f"{_pts(effect_mean)} pts chance to advance (90% CI {_pts(lo)} to {_pts(hi)})"
-    who = f"in {deal.industry} " if deal.industry else ""
-    if not learned:
-        pass
-    elif lo > 0:
-        reasons.append(f"won deals {who}at this stage used it: {interval}")
-    elif hi < 0:
-        reasons.append(f"deals {who}that used it at this stage did worse: {interval}")
-    elif effect_sd >= weights.evidence_sd:
-        reasons.append("new asset: being explored")
-    else:
-        reasons.append(f"no clear effect at this stage yet: {interval}")
-    if explored:
-        reasons.append("exploration pick: shown at random to learn its effect")
-    if breakdown.shared[i]:
-        when = deal.shared_on.get(str(candidates.asset_ids[i]))
-        day = when.date() if isinstance(when, datetime) else when
-        reasons.append(f"already shared on {day.isoformat()}" if day else "already shared")
-    if breakdown.not_helpful[i]:
-        when = deal.not_helpful_on.get(str(candidates.asset_ids[i]))
-        day = when.date() if isinstance(when, datetime) else when
-        reasons.append(f"marked not helpful on {day.isoformat()}" if day
-                       else "marked not helpful")
-    return reasons
+    chosen, breakdown = rank_indices(library, deal, k, effect, weights, boost, eligible,
+                                     pool_size)
+    return library.asset_ids[chosen], breakdown.total[chosen], breakdown

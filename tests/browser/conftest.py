@@ -2,28 +2,24 @@
 
 Playwright never downloads a browser here: it drives ``/usr/bin/chromium`` (``apt-get
 install chromium``). Every test saves a screenshot into tests/browser/screenshots/ when it fails.
+The live server, the launch settings and the page helpers are in tests/support/browser.py.
 """
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
 
 from recommender.content.embedding import HashingEmbedder
 from tests.support import ui as ui_support
-from web import create_app
+from tests.support.browser import CHROMIUM, LiveServer, launch_chromium
 from web.config import Settings
 from web.runtime import Baton
+from web.services.content.ingest import ingest_paths
 
-CHROMIUM = Path("/usr/bin/chromium")
 CONTENT_LIBRARY = Path(__file__).resolve().parents[2] / "content_library"
-HERE = Path(__file__).resolve().parent
-SCREENSHOTS = HERE / "screenshots"
-AXE = HERE / "vendor" / "axe.min.js"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -60,34 +56,10 @@ def build_site(root: Path) -> dict:
     ui_support.add_library(baton)
     ui_support.add_deals(baton)
     if CONTENT_LIBRARY.is_dir():
-        from web.services.content.ingest import ingest_paths
-
         report = ingest_paths(baton, [CONTENT_LIBRARY])
         assert report.ok, report.summary()
     baton.close()
     return config
-
-
-class LiveServer:
-    """The real app served by werkzeug in a thread on a free loopback port."""
-
-    def __init__(self, config: dict):
-        from werkzeug.serving import make_server
-
-        self.app = create_app(config, embedder=HashingEmbedder())
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def baton(self) -> Baton:
-        return self.app.extensions["baton"]
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.thread.join(timeout=5)
-        self.baton.close()
 
 
 @pytest.fixture(scope="session")
@@ -102,7 +74,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         yield browser
         browser.close()
 
@@ -130,29 +102,3 @@ def page(browser, request, live_server):
         SCREENSHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
     context.close()
-
-
-def sign_in(page, role: str) -> None:
-    """Sign in through the form, as a person would."""
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(ui_support.EMAILS[role])
-    page.get_by_label("Password").fill(ui_support.PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign in").click()
-    assert "/login" not in page.url, f"sign-in as {role} failed"
-
-
-def sign_out(page) -> None:
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign out").click()
-    assert page.url.endswith("/login")
-
-
-def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
-    """Run axe-core in the page; return the violations of the given impacts."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
-             "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in result["violations"] if v["impact"] in impacts]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from models import Asset
-from tests.browser.conftest import axe_violations, sign_in
+from tests.support.browser import axe_violations, sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import ContentEvent
-from tests.browser.conftest import axe_violations, sign_in
+from tests.support.browser import axe_violations, sign_in
 
 pytestmark = pytest.mark.browser
 

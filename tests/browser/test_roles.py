@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import axe_violations, sign_in, sign_out
+from tests.support.browser import axe_violations, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 
 import pytest
 from flask import session
@@ -78,8 +79,7 @@ def test_every_route_times_every_caller(app, world, monkeypatch):
     import web.auth as auth_module
 
     real_now = auth_module.utcnow
-    monkeypatch.setattr(auth_module, "utcnow", lambda: real_now() + __import__(
-        "datetime").timedelta(minutes=2))
+    monkeypatch.setattr(auth_module, "utcnow", lambda: real_now() + timedelta(minutes=2))
     # UI forms check their CSRF token before the role (400 for everyone without one); switch
     # it off here to see the role check behind it (test_ui_* cover the CSRF check itself).
     from web.ui import csrf

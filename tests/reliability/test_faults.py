@@ -1,31 +1,34 @@
 """Faults: ``kill -9`` mid-write leaves a sound database, and re-running gives the end state of
 an uninterrupted run; acknowledged events survive a ``kill -9`` of the server.
 
-The heavier scenarios (import-crm, train, PostgreSQL going away) are in bench/faults.py.
+bench/faults.py repeats these drills (and a ``baton train`` one) and prints one row per drill.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import http.client
 import json
 import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-BENCH = REPO / "bench" / "load_test.py"
-BATON = str(Path(sys.executable).with_name("baton"))
+from tests.support.load import prepare_load_database
+from tests.support.server import (
+    BATON,
+    free_port,
+    run_baton,
+    sqlite_env,
+    start_server,
+    stop_server,
+)
 
 
 def env_for(instance: Path) -> dict[str, str]:
-    return {**os.environ, "BATON_INSTANCE_PATH": str(instance),
-            "BATON_DATABASE_URL": f"sqlite:///{instance / 'baton.db'}",
-            "BATON_EMBEDDING_MODEL": "baton-hashing", "BATON_SECRET_KEY": "fault-secret"}
+    return sqlite_env(instance, "fault-secret")
 
 
 def make_library(folder: Path, count: int = 400) -> None:
@@ -45,19 +48,14 @@ def end_state(db: Path) -> tuple:
     return assets, passages
 
 
-def run(args: list[str], env: dict[str, str], timeout: float = 240):
-    return subprocess.run([BATON, *args], env=env, capture_output=True, text=True,
-                          timeout=timeout)
-
-
 def test_kill_9_mid_ingest_then_rerun_matches_an_uninterrupted_run(tmp_path):
     library = tmp_path / "library"
     make_library(library)
     clean, broken = tmp_path / "clean", tmp_path / "broken"
     for instance in (clean, broken):
         instance.mkdir()
-        assert run(["init"], env_for(instance)).returncode == 0
-    assert run(["ingest", str(library)], env_for(clean)).returncode == 0
+        assert run_baton(["init"], env_for(instance)).returncode == 0
+    assert run_baton(["ingest", str(library)], env_for(clean)).returncode == 0
     reference = end_state(clean / "baton.db")
     assert len(reference[0]) == 400
 
@@ -81,25 +79,15 @@ def test_kill_9_mid_ingest_then_rerun_matches_an_uninterrupted_run(tmp_path):
     assert killed_at is not None and killed_at < 400, "ingest finished before the kill"
     partial = end_state(db)  # integrity_check runs inside
     assert len(partial[0]) < 400
-    assert run(["ingest", str(library)], env_for(broken)).returncode == 0
+    assert run_baton(["ingest", str(library)], env_for(broken)).returncode == 0
     assert end_state(db) == reference
 
 
-def _load_bench():
-    spec = importlib.util.spec_from_file_location("baton_load_test", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_kill_9_of_the_server_loses_no_acknowledged_event(tmp_path):
-    import http.client
-
-    bench = _load_bench()
     url = f"sqlite:///{tmp_path / 'baton.db'}"
-    env, key = bench.prepare(tmp_path, url)
-    port = bench.free_port()
-    proc = bench.start_server(env, port)
+    env, key = prepare_load_database(tmp_path, url)
+    port = free_port()
+    proc = start_server(env, port)
     acked: set[str] = set()
     lock = threading.Lock()
     stop = threading.Event()
@@ -135,7 +123,7 @@ def test_kill_9_of_the_server_loses_no_acknowledged_event(tmp_path):
         stop.set()
         for thread in threads:
             thread.join(timeout=30)
-        bench.stop_server(proc)
+        stop_server(proc)
     assert len(acked) > 10
     with sqlite3.connect(tmp_path / "baton.db") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -143,7 +131,7 @@ def test_kill_9_of_the_server_loses_no_acknowledged_event(tmp_path):
             "SELECT event_id FROM content_events WHERE event_id LIKE 'fault-%'")}
     assert acked <= stored  # every acknowledged event is durable
     # The restarted server serves again.
-    proc = bench.start_server(env, port)
+    proc = start_server(env, port)
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         conn.request("GET", "/api/v1/opportunities/opp-1/recommendations?k=3",
@@ -153,7 +141,7 @@ def test_kill_9_of_the_server_loses_no_acknowledged_event(tmp_path):
         conn.close()
         assert response.status == 200
     finally:
-        bench.stop_server(proc)
+        stop_server(proc)
 
 
 OPP_COLUMNS = ("opportunity_id, name, account, industry, persona, amount, owner, created_at, "
@@ -204,8 +192,8 @@ def test_kill_9_mid_import_crm_then_rerun_matches_an_uninterrupted_run(tmp_path)
     clean, broken = tmp_path / "clean", tmp_path / "broken"
     for instance in (clean, broken):
         instance.mkdir()
-        assert run(["init"], env_for(instance)).returncode == 0
-    done = run(["import-crm", str(crm), "--format", "baton"], env_for(clean))
+        assert run_baton(["init"], env_for(instance)).returncode == 0
+    done = run_baton(["import-crm", str(crm), "--format", "baton"], env_for(clean))
     assert done.returncode == 0, done.stderr[-1000:]
     reference = crm_state(clean / "baton.db")
     assert len(reference[0]) == 12000
@@ -215,6 +203,6 @@ def test_kill_9_mid_import_crm_then_rerun_matches_an_uninterrupted_run(tmp_path)
     killed_at = kill_when(proc, broken / "baton.db", "SELECT COUNT(*) FROM opportunities", 1000)
     assert killed_at is not None and killed_at < 12000, "import finished before the kill"
     assert len(crm_state(broken / "baton.db")[0]) < 12000  # integrity_check runs inside
-    again = run(["import-crm", str(crm), "--format", "baton"], env_for(broken))
+    again = run_baton(["import-crm", str(crm), "--format", "baton"], env_for(broken))
     assert again.returncode == 0, again.stderr[-1000:]
     assert crm_state(broken / "baton.db") == reference

@@ -7,17 +7,26 @@ Every error, flask-smorest's own (422 from argument parsing) included, uses the 
 
 from __future__ import annotations
 
-import importlib
-
 from flask import Flask, request
+from flask_cors import CORS
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from web.api import (
+    analytics,
+    assets,
+    docs,
+    events,
+    opportunities,
+    rules,
+    shares,
+    sidebar_tokens,
+)
 from web.api.schemas import ErrorSchema
+from web.db import get_baton
 from web.errors import error_response, wants_json
 
-RESOURCE_MODULES = ("assets", "opportunities", "events", "rules", "shares", "sidebar_tokens",
-                    "analytics")
+RESOURCES = (assets, opportunities, events, rules, shares, sidebar_tokens, analytics)
 API_PREFIX = "/api/"
 CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"]
 
@@ -73,8 +82,6 @@ class BatonApi(Api):
 def _limit_body() -> None:
     length = request.content_length
     if request.path.startswith(API_PREFIX) and length is not None:
-        from web.db import get_baton
-
         if length > get_baton().settings.max_request_bytes:
             raise RequestEntityTooLarge()
 
@@ -97,20 +104,12 @@ def init_app(app: Flask) -> None:
         "bearerAuth", {"type": "http", "scheme": "bearer",
                        "description": "an API key, or a sidebar token where noted"})
     app.extensions["baton_api"] = api
-    for name in RESOURCE_MODULES:
-        module = importlib.import_module(f"web.api.{name}")
-        blp = getattr(module, "blp", None)
-        if blp is not None:
-            api.register_blueprint(blp)
+    for resource in RESOURCES:
+        api.register_blueprint(resource.blp)
     app.before_request(_limit_body)
 
     origins = app.extensions["baton"].settings.origins("cors")
     if origins:
-        from flask_cors import CORS
-
         CORS(app, resources={r"/api/*": {"origins": origins}}, allow_headers=CORS_HEADERS,
              expose_headers=["Location"], max_age=600, supports_credentials=False)
-
-    from web.api import docs
-
     docs.init_app(app)

@@ -13,6 +13,7 @@ from web.api.schemas import EventSchema, EventsResultSchema
 from web.auth import principal_name, sidebar_scope_error
 from web.db import get_baton, get_session
 from web.errors import error_response
+from web.services.events import record_events
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1/events",
                 description="What happened to content on a deal: recommended, shared, viewed, "
@@ -50,8 +51,6 @@ class Events(MethodView):
                                      if isinstance(e, Mapping))
         if denied is not None:
             return denied
-        from web.services.events import record_events
-
         result = record_events(get_baton(), get_session(), body,
                                idempotency_key=request.headers.get("Idempotency-Key"),
                                user=principal_name())

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, is_dataclass
-
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from models import Opportunity
 from recommender.errors import ValidationError
 from web.api.common import access, clamp_per_page
 from web.api.schemas import (
@@ -20,27 +17,19 @@ from web.api.schemas import (
 )
 from web.auth import principal_name, sidebar_scope_error
 from web.db import get_baton, get_session
+from web.services.crm import opportunities as crm
+from web.services.queries.deals import stuck_flag
+from web.services.ranking.recommendations import recommend
 
 blp = Blueprint("opportunities", __name__, url_prefix="/api/v1/opportunities",
                 description="CRM deals: upsert from a CRM webhook, read with the stuck flag, "
                             "and ask what to send next.")
 
 
-def _crm():
-    from web.services.crm import opportunities as crm
-
-    return crm
-
-
-def _with_stuck(opp: Opportunity) -> dict:
+def _with_stuck(opp) -> dict:
     data = {name: getattr(opp, name) for name in OpportunitySchema().fields if name != "stuck"}
-    status = _crm().stuck_status(get_baton(), get_session(), opp)
-    data["stuck"] = asdict(status) if is_dataclass(status) else status
+    data["stuck"] = stuck_flag(get_baton(), get_session(), opp)
     return data
-
-
-def _get(opportunity_id: str) -> Opportunity:
-    return _crm().get_opportunity(get_session(), opportunity_id)
 
 
 @blp.route("")
@@ -52,8 +41,8 @@ class Opportunities(MethodView):
         """List deals by stage, status, owner, industry or a name search, a page at a time."""
         baton = get_baton()
         per_page = clamp_per_page(per_page, baton.settings.page_size_max)
-        rows, total = _crm().list_opportunities(baton, get_session(), filters, page=page,
-                                                per_page=per_page)
+        rows, total = crm.list_opportunities(baton, get_session(), filters, page=page,
+                                             per_page=per_page)
         return {"items": rows, "page": page, "per_page": per_page, "total": total}
 
 
@@ -63,7 +52,7 @@ class OpportunityResource(MethodView):
     @blp.response(200, OpportunitySchema)
     def get(self, opportunity_id: str):
         """Return a deal with its buying stage and stuck flag."""
-        return _with_stuck(_get(opportunity_id))
+        return _with_stuck(crm.get_opportunity(get_session(), opportunity_id))
 
     @access(blp, "rep")
     @blp.arguments(OpportunityInSchema)
@@ -76,7 +65,7 @@ class OpportunityResource(MethodView):
         """
         if data.pop("opportunity_id", opportunity_id) != opportunity_id:
             raise ValidationError("opportunity_id in the body differs from the one in the URL")
-        opp, created = _crm().upsert_opportunity(get_baton(), get_session(), opportunity_id,
+        opp, created = crm.upsert_opportunity(get_baton(), get_session(), opportunity_id,
                                                  data)
         return _with_stuck(opp), 201 if created else 200
 
@@ -91,7 +80,5 @@ class Recommendations(MethodView):
         denied = sidebar_scope_error([opportunity_id])
         if denied is not None:
             return denied
-        from web.services.ranking.recommendations import recommend
-
         return recommend(get_baton(), get_session(), opportunity_id, k=query["k"],
                          user=principal_name())

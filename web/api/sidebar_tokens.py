@@ -8,12 +8,11 @@ from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from models import Opportunity
-from recommender.errors import NotFoundError
 from web.api.common import access
 from web.api.schemas import SidebarTokenInSchema, SidebarTokenSchema
 from web.auth import mint_sidebar_token
 from web.db import get_session
+from web.services.queries.deals import known_opportunity
 
 blp = Blueprint("sidebar-tokens", __name__, url_prefix="/api/v1/sidebar-tokens",
                 description="Mint the token a CRM puts in the sidebar iframe's URL.")
@@ -27,8 +26,7 @@ class SidebarTokens(MethodView):
     def post(self, data: dict):
         """Mint a token that opens ``/sidebar/<opportunity_id>`` until it expires."""
         opportunity_id = data["opportunity_id"]
-        if get_session().get(Opportunity, opportunity_id) is None:
-            raise NotFoundError(f"unknown opportunity {opportunity_id!r}")
+        known_opportunity(get_session(), opportunity_id)
         token, expires = mint_sidebar_token(opportunity_id, role="rep",
                                             user=data.get("user", ""),
                                             minutes=data.get("minutes"))

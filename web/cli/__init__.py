@@ -6,16 +6,14 @@ User mistakes (``BatonError``) print one line on stderr and exit non-zero, witho
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 import click
 
 from recommender.errors import BatonError
+from web.cli import accounts, analytics, backup, core, crm, learning, library, recommend
 
-COMMAND_MODULES = (
-    "core", "library", "crm", "recommend", "learning", "analytics", "accounts", "backup",
-)
+COMMAND_MODULES = (core, library, crm, recommend, learning, analytics, accounts, backup)
 
 
 class BatonGroup(click.Group):
@@ -35,7 +33,6 @@ def main() -> None:
     """Baton: the right asset for the deal, learned from outcomes."""
 
 
-for _name in COMMAND_MODULES:
-    _module = importlib.import_module(f"web.cli.{_name}")
-    for _command in getattr(_module, "commands", []):
+for _module in COMMAND_MODULES:
+    for _command in _module.commands:
         main.add_command(_command)

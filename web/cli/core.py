@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import click
+from gunicorn.app.base import BaseApplication
+from threadpoolctl import threadpool_limits
 
+from web import create_app
 from web.cli.context import get_baton
+from web.services.content.index import get_library_index
+from web.services.demo import build_demo
+from web.services.learning.training import current_model
 
 
 @click.command()
@@ -16,13 +22,10 @@ def init() -> None:
 
 def warm_up(app) -> None:
     """Build the cached library arrays and load the trained model before the first request."""
-    from web.services.learning.training import current_model
-    from web.services.ranking.library_cache import library_candidates
-
     baton = app.extensions["baton"]
     try:
         with baton.session() as session:
-            library_candidates(baton, session)
+            get_library_index(baton, session)
         current_model(baton)
     except Exception as exc:  # the first request will retry and report properly
         app.logger.warning("warm-up skipped: %s", exc)
@@ -30,10 +33,6 @@ def warm_up(app) -> None:
 
 def run_server(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the app with gunicorn (production WSGI server), in the foreground."""
-    from gunicorn.app.base import BaseApplication
-
-    from web import create_app
-
     class _Server(BaseApplication):
         def load_config(self):
             self.cfg.set("bind", f"{host}:{port}")
@@ -46,8 +45,6 @@ def run_server(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("accesslog", None)
 
         def load(self):
-            from threadpoolctl import threadpool_limits
-
             # One BLAS thread per worker: workers x threads already fill the cores, and
             # multithreaded BLAS under concurrent requests made ranking ~3x slower.
             threadpool_limits(1)
@@ -77,8 +74,6 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 @click.option("--seed", default=7, show_default=True, type=int)
 def demo(host: str, port: int, no_serve: bool, seed: int) -> None:
     """Build a fresh demo database from content_library/ and a demo CRM history, then serve it."""
-    from web.services.demo import build_demo
-
     build_demo(echo=click.echo, seed=seed)
     if not no_serve:
         click.echo(f"Baton demo on http://{host}:{port}  (Ctrl+C to stop)")

@@ -9,6 +9,8 @@ import click
 
 from recommender.crm.formats import FORMATS
 from web.cli.context import get_baton
+from web.services.crm import importing
+from web.services.crm.opportunities import pipeline_overview
 
 
 @click.command("import-crm")
@@ -18,10 +20,8 @@ from web.cli.context import get_baton
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON document.")
 def import_crm(paths: tuple[str, ...], fmt: str, as_json: bool) -> None:
     """Import opportunities, stage history and content events from CRM CSV exports."""
-    from web.services.crm import opportunities as crm
-
     baton = get_baton()
-    report = crm.import_crm(
+    report = importing.import_crm(
         baton, paths, format=fmt,
         on_error=lambda e: click.echo(f"error: {e.file}:{e.line}: {e.reason}", err=True),
     )
@@ -43,11 +43,9 @@ def import_crm(paths: tuple[str, ...], fmt: str, as_json: bool) -> None:
 @click.option("--all", "show_all", is_flag=True, help="List every open deal, not only stuck ones.")
 def stuck(as_json: bool, owner: str | None, show_all: bool) -> None:
     """List open deals that have been in their stage longer than advancing deals usually were."""
-    from web.services.crm import opportunities as crm
-
     baton = get_baton()
     with baton.session() as session:
-        groups = crm.pipeline_overview(baton, session, sort="overdue", owner=owner,
+        groups = pipeline_overview(baton, session, sort="overdue", owner=owner,
                                        stuck_only=not show_all)
     rows = [row for group in groups for row in group["opportunities"]]
     if as_json:

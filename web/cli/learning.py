@@ -6,7 +6,9 @@ import json
 
 import click
 
+from recommender.learning.simulator import simulate_world, write_world
 from web.cli.context import get_baton
+from web.services.learning import training
 
 
 @click.command()
@@ -16,8 +18,6 @@ from web.cli.context import get_baton
               type=click.IntRange(1, 2_000_000))
 def simulate(out_dir: str, seed: int, n_opportunities: int) -> None:
     """Write a simulated world: content folder, baton CSVs and truth.json."""
-    from recommender.learning.simulator import simulate_world, write_world
-
     world = simulate_world(seed, n_opportunities)
     out = write_world(world, out_dir)
     click.echo(f"simulated {len(world.opportunities)} opportunities, "
@@ -30,9 +30,7 @@ def simulate(out_dir: str, seed: int, n_opportunities: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON document.")
 def train(as_json: bool) -> None:
     """Learn which content helps deals advance, and publish the model."""
-    from web.services.learning import training as learning
-
-    report = learning.train(get_baton())
+    report = training.train(get_baton())
     if as_json:
         click.echo(json.dumps({"run_id": report.run_id, "artifact": report.artifact_path,
                                "model_version": report.model_version,

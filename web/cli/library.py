@@ -8,6 +8,10 @@ import sys
 import click
 
 from web.cli.context import get_baton
+from web.services.content import editing
+from web.services.content.index import model_name, search_assets
+from web.services.content.ingest import ingest_paths
+from web.services.content.ingest import reembed as reembed_assets
 
 
 @click.command()
@@ -15,8 +19,6 @@ from web.cli.context import get_baton
 @click.option("--prune", is_flag=True, help="Retire assets whose files are gone.")
 def ingest(paths: tuple[str, ...], prune: bool) -> None:
     """Ingest asset files and folders (Markdown, PDF, DOCX, PPTX, HTML, text)."""
-    from web.services.content.ingest import ingest_paths
-
     baton = get_baton()
     report = ingest_paths(baton, list(paths), prune=prune, progress=sys.stderr.isatty())
     for path, reason in report.failed:
@@ -42,8 +44,6 @@ def ingest(paths: tuple[str, ...], prune: bool) -> None:
 def search(query: str, stage: str | None, type_: str | None, persona: str | None,
            industry: str | None, k: int, as_json: bool) -> None:
     """Search the library by meaning (expired, archived and retired assets excluded)."""
-    from web.services.content.ingest import search_assets
-
     baton = get_baton()
     with baton.session() as session:
         hits = search_assets(baton, session, query, k=k, stage=stage, type=type_,
@@ -66,9 +66,6 @@ def search(query: str, stage: str | None, type_: str | None, persona: str | None
 @click.option("--all", "all_assets", is_flag=True, help="Re-embed every asset, not only stale.")
 def reembed(all_assets: bool) -> None:
     """Re-embed assets stored with another embedding model than the configured one."""
-    from web.services.content.ingest import model_name
-    from web.services.content.ingest import reembed as reembed_assets
-
     baton = get_baton()
     done = reembed_assets(baton, all_assets=all_assets, progress=sys.stderr.isatty())
     click.echo(f"re-embedded {len(done)} assets with {model_name(baton)}")
@@ -85,11 +82,9 @@ def tags() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 def tags_review(threshold: float | None, as_json: bool) -> None:
     """List auto-tagged assets with a low stage confidence, least sure first."""
-    from web.services.content.ingest import review_queue
-
     baton = get_baton()
     with baton.session() as session:
-        items = review_queue(baton, session, threshold)
+        items = editing.review_queue(baton, session, threshold)
     if as_json:
         click.echo(json.dumps({"threshold": threshold if threshold is not None
                                else baton.settings.low_confidence,
@@ -108,11 +103,9 @@ def tags_review(threshold: float | None, as_json: bool) -> None:
 @click.option("--stage", help="Correct the stage while confirming.")
 def tags_confirm(asset_id: str, stage: str | None) -> None:
     """Confirm an asset's stage tag (optionally correcting it)."""
-    from web.services.content.ingest import confirm_stage
-
     baton = get_baton()
     with baton.session() as session:
-        asset = confirm_stage(baton, session, asset_id, stage)
+        asset = editing.confirm_stage(baton, session, asset_id, stage)
         click.echo(f"{asset.id}: stage {asset.stage} (confirmed)")
 
 

@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import ApiKey, User
 from recommender.domain import ROLES, utcnow
-from recommender.errors import ValidationError
+from recommender.errors import NotFoundError, ValidationError
 
 KEY_PREFIX = "bk"
 
@@ -106,5 +106,28 @@ def set_password(session: Session, email: str, password: str) -> User:
     if user is None:
         raise ValidationError(f"no user {email!r}")
     user.password_hash = generate_password_hash(password)
+    session.commit()
+    return user
+
+
+def password_stamp(user: User) -> str:
+    """Return the short stamp of the user's password hash that a sign-in cookie carries."""
+    return user.password_hash[-12:]
+
+
+def signed_in_user(session: Session, user_id: int, stamp: str | None) -> User | None:
+    """Return the active user whose password is unchanged since sign-in (``stamp``), else None."""
+    user = session.get(User, user_id)
+    if user is None or not user.active or stamp != password_stamp(user):
+        return None  # deactivated, or the password changed since sign-in
+    return user
+
+
+def set_user_active(session: Session, user_id: int, active: bool) -> User:
+    """Activate or deactivate a user (a deactivated user cannot sign in)."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFoundError(f"unknown user {user_id}")
+    user.active = active
     session.commit()
     return user

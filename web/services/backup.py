@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import LargeBinary, func, insert, select
+from sqlalchemy import Integer, LargeBinary, func, insert, select, text
 from sqlalchemy.sql.sqltypes import Date, DateTime
 
 from models import Base
@@ -149,8 +149,6 @@ def _reset_sequences(conn) -> None:
     """On PostgreSQL, move each serial sequence past the restored ids."""
     if conn.dialect.name != "postgresql":
         return
-    from sqlalchemy import Integer, text
-
     for table in _tables():
         pk = list(table.primary_key.columns)
         if len(pk) == 1 and isinstance(pk[0].type, Integer):

@@ -9,7 +9,7 @@ from models import ContentRequest, Opportunity
 from models.feedback import REQUEST_STATUSES
 from recommender.errors import NotFoundError, ValidationError
 from web.runtime import Baton
-from web.services.queries.pages import Page
+from web.services.queries.paging import Page
 
 MAX_NEED = 2000
 

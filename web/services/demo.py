@@ -11,9 +11,16 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from models import Asset
 from recommender.domain import utcnow
+from recommender.learning.simulator import simulate_world
+from recommender.learning.simulator_files import write_world
 from web.config import Settings
 from web.runtime import Baton
+from web.services.accounts import create_user
+from web.services.content.ingest import ingest_paths
+from web.services.crm.importing import import_crm
+from web.services.learning.training import train
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONTENT_LIBRARY = REPO_ROOT / "content_library"
@@ -39,9 +46,7 @@ def fresh_database(settings: Settings) -> None:
 
 def library_assets(baton: Baton) -> list[dict]:
     """Return the ingested assets as plain dicts for the simulator."""
-    from models import Asset
-
-    with baton.session() as session:
+    with baton.sessions() as session:
         rows = session.scalars(select(Asset).where(Asset.status == "active")).all()
         return [
             {
@@ -68,14 +73,7 @@ def build_demo(echo: Callable[[str], None] = print, seed: int = 7,
     baton.init_database()
     echo(f"fresh database: {baton.engine.url.render_as_string(hide_password=True)}")
 
-    from recommender.learning.simulator import simulate_world
-    from recommender.learning.simulator_files import write_world
-    from web.services import accounts
-    from web.services.content import ingest as library
-    from web.services.crm import opportunities as crm
-    from web.services.learning import training as learning
-
-    report = library.ingest_paths(baton, [CONTENT_LIBRARY])
+    report = ingest_paths(baton, [CONTENT_LIBRARY])
     echo("library: " + report.summary())
 
     assets = library_assets(baton)
@@ -83,16 +81,16 @@ def build_demo(echo: Callable[[str], None] = print, seed: int = 7,
                            end=utcnow() - timedelta(hours=1))
     with tempfile.TemporaryDirectory() as tmp:
         write_world(world, Path(tmp), content=False)
-        imported = crm.import_crm(baton, [Path(tmp)], format="baton")
+        imported = import_crm(baton, [Path(tmp)], format="baton")
     echo("crm: " + imported.summary())
 
-    trained = learning.train(baton)
+    trained = train(baton)
     echo("model: " + trained.summary())
 
-    with baton.session() as session:
+    with baton.sessions() as session:
         for email, role, password in DEMO_USERS:
             try:
-                accounts.create_user(session, email, role, password)
+                create_user(session, email, role, password)  # commits each user
             except Exception:  # already there in a reused database
                 session.rollback()
     echo("demo users (e-mail / password):")

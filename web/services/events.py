@@ -187,17 +187,20 @@ def _store(session: Session, parsed: list[dict]) -> EventsResult:
         event_id = event["event_id"]
         stored = existing.get(event_id)
         earlier = pending.get(event_id)
-        if stored is not None or earlier is not None:
-            same = _same(stored, event) if stored is not None else _same_pending(earlier, event)
-            if not same:
-                raise ConflictError(
-                    f"{event['where']}.event_id: {event_id!r} was already recorded with "
-                    "different content"
-                )
-            result.duplicates.append(event_id)
+        if stored is not None:
+            same = _same(stored, event)
+        elif earlier is not None:
+            same = _same_pending(earlier, event)
+        else:
+            pending[event_id] = event
+            result.created.append(event_id)
             continue
-        pending[event_id] = event
-        result.created.append(event_id)
+        if not same:
+            raise ConflictError(
+                f"{event['where']}.event_id: {event_id!r} was already recorded with "
+                "different content"
+            )
+        result.duplicates.append(event_id)
     for event in pending.values():
         session.add(ContentEvent(**{k: event[k] for k in (
             "event_id", "opportunity_id", "asset_id", "event_type", "stage", "buying_stage",

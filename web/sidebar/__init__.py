@@ -7,26 +7,17 @@ Framing is allowed only for ``BATON_FRAME_ANCESTORS`` (CSP in ``web.security``).
 
 from __future__ import annotations
 
-from dataclasses import asdict, is_dataclass
-
 from flask import Blueprint, Flask, render_template, request
 
-from models import Opportunity
 from web.auth import current_principal, mint_sidebar_token, principal_name, verify_sidebar_token
 from web.db import get_baton, get_session
+from web.services.queries.deals import find_opportunity, stuck_flag
+from web.services.ranking.recommendations import recommend
+from web.sidebar import links
 
 bp = Blueprint("sidebar", __name__, url_prefix="/sidebar")
 DEFAULT_K = 5
 MAX_K = 10
-
-
-def _stuck(opp: Opportunity) -> dict | None:
-    try:
-        from web.services.crm.opportunities import stuck_status
-    except ImportError:
-        return None
-    status = stuck_status(get_baton(), get_session(), opp)
-    return asdict(status) if is_dataclass(status) else status
 
 
 def _no_store(response, status: int = 200):
@@ -45,20 +36,18 @@ def panel(opportunity_id: str):
         claims = verify_sidebar_token(token)
     if claims is None or claims["o"] != opportunity_id:
         return _no_store(render_template("sidebar/denied.html"), 401)
-    opp = get_session().get(Opportunity, opportunity_id)
+    baton, session = get_baton(), get_session()
+    opp = find_opportunity(session, opportunity_id)
     if opp is None:
         return _no_store(render_template("sidebar/denied.html", missing=True), 404)
     k = request.args.get("k", type=int) or DEFAULT_K
-    from web.services.ranking.recommendations import recommend
-
-    result = recommend(get_baton(), get_session(), opportunity_id, k=max(1, min(k, MAX_K)),
+    result = recommend(baton, session, opportunity_id, k=max(1, min(k, MAX_K)),
                        user=str(claims.get("u") or "sidebar"))
-    return _no_store(render_template("sidebar/panel.html", opp=opp, stuck=_stuck(opp),
+    return _no_store(render_template("sidebar/panel.html", opp=opp,
+                                     stuck=stuck_flag(baton, session, opp),
                                      result=result, token=token))
 
 
 def init_app(app: Flask) -> None:
-    from web.sidebar import links
-
     app.register_blueprint(bp)
     app.register_blueprint(links.bp)

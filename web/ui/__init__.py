@@ -1,25 +1,20 @@
 """The browser UI: sign-in, content library, deal desk, analytics and settings.
 
-One ``ui`` blueprint; each module adds its routes. Every form carries a CSRF token (Flask-WTF):
-the check runs for this blueprint's unsafe methods only, so the bearer-token API and the
-signed-token sidebar are exempt by construction.
+One ``ui`` blueprint (``web.ui.blueprint``); each module adds its routes. Every form carries a
+CSRF token (Flask-WTF).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Blueprint, Flask, redirect, render_template, request, url_for
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask import Flask, request, url_for
 from markupsafe import Markup, escape
 
-bp = Blueprint("ui", __name__)
-csrf = CSRFProtect()
+from web.ui import analytics, auth, deals, library, settings  # noqa: F401  (routes)
+from web.ui.blueprint import bp, csrf
 
-
-@bp.before_request
-def check_csrf() -> None:
-    csrf.protect()
+__all__ = ["bp", "csrf", "init_app"]
 
 
 def time_tag(value: datetime | date | None, style: str = "datetime") -> Markup:
@@ -51,26 +46,11 @@ def sort_url(column: str) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
-@bp.get("/")
-def index():
-    """Send a signed-in user to the deal desk, others to sign in."""
-    return redirect(url_for("ui.deals"))
-
-
-@bp.app_errorhandler(CSRFError)
-def csrf_error(exc: CSRFError):
-    return render_template("ui/error.html", status=400, title="Form expired",
-                           message="This form expired or was sent from another site. "
-                                   "Go back, reload the page and try again."), 400
-
-
 def init_app(app: Flask) -> None:
-    # The check is explicit (check_csrf above) so only the UI's forms are protected.
+    # The check is explicit (check_csrf in web.ui.blueprint) so only the UI's forms are protected.
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)
     csrf.init_app(app)
     app.jinja_env.globals.update(time_tag=time_tag, page_url=page_url, sort_url=sort_url)
-    from web.ui import analytics, auth, deals, library, settings  # noqa: F401  (routes)
-
     auth.init_app(app)
     app.register_blueprint(bp)

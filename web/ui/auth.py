@@ -7,29 +7,23 @@ from urllib.parse import urlsplit
 
 from flask import Flask, abort, g, redirect, render_template, request, session, url_for
 
-from models import User
 from recommender.domain import role_allows, utcnow
 from recommender.errors import BatonError
 from web import ratelimit
 from web.db import get_session
 from web.errors import STATUS_FOR_ERROR
-from web.services.accounts import authenticate_user
-from web.ui import bp
+from web.services.accounts import authenticate_user, password_stamp, signed_in_user
+from web.ui.blueprint import bp
 
 ROLE_HOME = {"rep": "ui.deals", "marketer": "ui.library", "admin": "ui.library"}
 
 
-def current_user() -> User | None:
+def current_user():
     """Return the signed-in, active user of this request, or None."""
     if "ui_user" not in g:
-        user = None
         user_id = session.get("user_id")
-        if user_id is not None:
-            user = get_session().get(User, user_id)
-            if user is not None and (not user.active
-                                     or session.get("pw") != user.password_hash[-12:]):
-                user = None  # deactivated, or the password changed since sign-in
-        g.ui_user = user
+        g.ui_user = None if user_id is None else signed_in_user(get_session(), user_id,
+                                                                session.get("pw"))
     return g.ui_user
 
 
@@ -81,7 +75,7 @@ def login():
         else:
             session.clear()
             session["user_id"] = user.id
-            session["pw"] = user.password_hash[-12:]
+            session["pw"] = password_stamp(user)
             session.permanent = True
             target = _safe_next(request.args.get("next")) or url_for(ROLE_HOME[user.role])
             return redirect(target)

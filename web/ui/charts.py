@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from recommender.domain import StageConfig
+from recommender.learning.analytics import NO_ASSET, GapCell
 
 PLOT_WIDTH = 760
 LABEL_WIDTH = 300
@@ -12,17 +11,9 @@ ROW_HEIGHT = 22
 MARGIN = 24
 
 
-def _num(value: Any) -> float | None:
-    try:
-        return None if value is None else float(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def forest_plot(rows: list[dict]) -> dict:
     """Return the forest plot's geometry: one point and interval per row, a zero line, ticks."""
-    values = [v for r in rows for v in (_num(r.get("lower")), _num(r.get("upper")),
-                                         _num(r.get("effect"))) if v is not None]
+    values = [v for r in rows for v in (r["lower"], r["upper"], r["effect"]) if v is not None]
     low, high = min(values + [0.0]), max(values + [0.0])
     if high - low < 1e-9:
         low, high = low - 0.1, high + 0.1
@@ -35,7 +26,7 @@ def forest_plot(rows: list[dict]) -> dict:
 
     points = []
     for i, row in enumerate(rows):
-        effect, lower, upper = (_num(row.get(k)) for k in ("effect", "lower", "upper"))
+        effect, lower, upper = row["effect"], row["lower"], row["upper"]
         points.append({
             "y": MARGIN + i * ROW_HEIGHT + ROW_HEIGHT / 2,
             "x": x(effect) if effect is not None else None,
@@ -69,15 +60,7 @@ def _tick_step(span: float) -> float:
     return 10.0
 
 
-def _field(cell: Any, *names: str, default: Any = None) -> Any:
-    for name in names:
-        value = cell.get(name) if isinstance(cell, dict) else getattr(cell, name, None)
-        if value is not None:
-            return value
-    return default
-
-
-def heatmap(cells: list, stages: StageConfig, industry: str = "") -> dict:
+def heatmap(cells: list[GapCell], stages: StageConfig, industry: str = "") -> dict:
     """Return a buying stage × persona grid of gap cells, for one industry or across all.
 
     Across industries a cell shows the most assets any industry has, the most helping assets,
@@ -87,25 +70,21 @@ def heatmap(cells: list, stages: StageConfig, industry: str = "") -> dict:
     labels = {t.name: t.label for t in stages.personas}
     grid: dict[tuple[str, str], dict] = {}
     for cell in cells:
-        cell_industry = _field(cell, "industry", default="") or ""
-        if industry and cell_industry not in (industry, ""):
+        if industry and cell.industry not in (industry, ""):
             continue
-        stage = _field(cell, "buying_stage", default="")
-        persona = _field(cell, "persona", default="") or ""
-        if persona not in labels:
-            personas.append(persona)
-            labels[persona] = persona or "any persona"
-        slot = grid.setdefault((stage, persona), {"assets": 0, "helps": 0, "requests": 0,
-                                                  "gaps": 0, "cells": 0, "no_asset": 0,
-                                                  "reasons": []})
-        status = _field(cell, "status", default="")
-        slot["assets"] = max(slot["assets"], int(_field(cell, "asset_count", default=0)))
-        slot["helps"] = max(slot["helps"], int(_field(cell, "helping_count", default=0)))
-        slot["requests"] += int(_field(cell, "open_requests", default=0))
+        if cell.persona not in labels:
+            personas.append(cell.persona)
+            labels[cell.persona] = cell.persona or "any persona"
+        slot = grid.setdefault((cell.buying_stage, cell.persona), {
+            "assets": 0, "helps": 0, "requests": 0, "gaps": 0, "cells": 0, "no_asset": 0,
+            "reasons": []})
+        slot["assets"] = max(slot["assets"], cell.asset_count)
+        slot["helps"] = max(slot["helps"], cell.helping_count)
+        slot["requests"] += cell.open_requests
         slot["cells"] += 1
-        slot["gaps"] += int(bool(_field(cell, "is_gap", default=False)))
-        slot["no_asset"] += int(status == "no asset")
-        reason = _field(cell, "explanation", default="")
+        slot["gaps"] += int(cell.is_gap)
+        slot["no_asset"] += int(cell.status == NO_ASSET)
+        reason = cell.explanation
         if reason and len(slot["reasons"]) < 3 and reason not in slot["reasons"]:
             slot["reasons"].append(reason)
     rows = []

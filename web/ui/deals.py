@@ -8,10 +8,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from recommender.errors import BatonError
 from web.db import get_baton, get_session
 from web.services import content_requests
-from web.services.queries import pages as ui_queries
-from web.services.queries.pages import optional_service
-from web.ui import bp, forms
+from web.services.events import record_events
+from web.services.queries import deals as deal_queries
+from web.services.ranking.recommendations import recommend
+from web.services.sharing import create_share_link
+from web.ui import forms
 from web.ui.auth import current_user, login_required
+from web.ui.blueprint import bp
 
 
 @bp.get("/deals")
@@ -21,12 +24,12 @@ def deals():
     args = request.args
     page, per_page = forms.paging(25)
     baton, session = get_baton(), get_session()
-    results, summary = ui_queries.pipeline_page(
+    results, summary = deal_queries.pipeline_page(
         baton, session, sort=args.get("sort", "stage"), descending=args.get("desc") == "1",
         stage=args.get("stage", ""), stuck_only=args.get("stuck") == "1",
         owner=args.get("owner", ""), page=page, per_page=per_page)
     return render_template("ui/deals.html", results=results, summary=summary,
-                           owners=ui_queries.known_owners(session), args=args)
+                           owners=deal_queries.known_owners(session), args=args)
 
 
 @bp.get("/deals/<opportunity_id>")
@@ -34,17 +37,13 @@ def deals():
 def deal(opportunity_id: str):
     """Show a deal: stage history, what it received, recommendations with reasons."""
     baton, session = get_baton(), get_session()
-    detail = ui_queries.deal_detail(baton, session, opportunity_id)
-    recommend = optional_service("recommendations", "recommend")
+    detail = deal_queries.deal_detail(baton, session, opportunity_id)
     recs, rec_error = None, None
-    if recommend is not None:
-        try:
-            recs = recommend(baton, session, opportunity_id, k=5, user=current_user().email)
-        except BatonError as exc:
-            session.rollback()
-            rec_error = str(exc)
-    else:
-        rec_error = "The recommender is not installed yet."
+    try:
+        recs = recommend(baton, session, opportunity_id, k=5, user=current_user().email)
+    except BatonError as exc:
+        session.rollback()
+        rec_error = str(exc)
     return render_template("ui/deal.html", d=detail, o=detail.opportunity, recs=recs,
                            rec_error=rec_error, stages=baton.stages)
 
@@ -53,12 +52,9 @@ def deal(opportunity_id: str):
 @login_required("rep")
 def share(opportunity_id: str):
     """Create a tracked share link for an asset; shown once, ready to copy."""
-    create = optional_service("sharing", "create_share_link")
-    if create is None:
-        abort(404, description="share links are not installed yet")
-    link = create(get_baton(), get_session(), opportunity_id, forms.text("asset_id", 200),
-                  user=current_user().email,
-                  recommendation_id=forms.text("recommendation_id", 64) or None)
+    link = create_share_link(get_baton(), get_session(), opportunity_id,
+                             forms.text("asset_id", 200), user=current_user().email,
+                             recommendation_id=forms.text("recommendation_id", 64) or None)
     url = request.host_url.rstrip("/") + link.url
     flash(url, "share")
     return redirect(url_for("ui.deal", opportunity_id=opportunity_id) + "#shared")
@@ -68,9 +64,6 @@ def share(opportunity_id: str):
 @login_required("rep")
 def feedback(opportunity_id: str):
     """Mark a recommended asset helpful or not helpful for this deal."""
-    record = optional_service("events", "record_events")
-    if record is None:
-        abort(404, description="event recording is not installed yet")
     kind = forms.text("kind", 20)
     if kind not in ("helpful", "not_helpful"):
         abort(400, description="kind must be helpful or not_helpful")
@@ -80,7 +73,7 @@ def feedback(opportunity_id: str):
     event = {"event_id": f"ui:{kind}:{recommendation_id or '-'}:{asset_id}:{user.id}",
              "opportunity_id": opportunity_id, "asset_id": asset_id, "event_type": kind,
              "user": user.email, "recommendation_id": recommendation_id or None}
-    record(get_baton(), get_session(), [event])
+    record_events(get_baton(), get_session(), [event])
     flash("Thanks: marked helpful." if kind == "helpful" else "Thanks: marked not helpful.",
           "ok")
     return redirect(url_for("ui.deal", opportunity_id=opportunity_id) + "#recommendations")

@@ -7,6 +7,7 @@ from datetime import date
 from flask import request
 
 from recommender.errors import ValidationError
+from web.services.queries.paging import clamp_page
 
 
 def text(name: str, limit: int = 500) -> str:
@@ -38,7 +39,5 @@ def terms(name: str) -> list[str]:
 
 def paging(default_per_page: int = 25) -> tuple[int, int]:
     """Return (page, per_page) from the query string, clamped."""
-    from web.services.queries.pages import clamp_page
-
     return clamp_page(request.args.get("page", 1), request.args.get("per_page",
                                                                       default_per_page))

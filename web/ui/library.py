@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from recommender.errors import BatonError, ValidationError
 from web.db import get_baton, get_session
-from web.services.queries import analytics as ui_analytics
-from web.services.queries import pages as ui_queries
-from web.services.queries.pages import LibraryFilters, optional_service
-from web.ui import bp, forms
+from web.services.content import editing
+from web.services.content.ingest import ingest_upload
+from web.services.queries import analytics as analytics_queries
+from web.services.queries import library as library_queries
+from web.services.queries.library import LibraryFilters
+from web.services.queries.paging import Page
+from web.ui import forms
 from web.ui.auth import current_user, login_required
+from web.ui.blueprint import bp
 
 EDITABLE = ("title", "type", "stage", "url", "owner")
-
-
-def _service(name: str):
-    fn = optional_service("library", name)
-    if fn is None:
-        abort(404, description=f"the library service ({name}) is not installed yet")
-    return fn
 
 
 @bp.get("/library")
@@ -36,10 +33,11 @@ def library():
     error = None
     baton, session = get_baton(), get_session()
     try:
-        results, passages = ui_queries.library_page(baton, session, filters, page, per_page)
+        results, passages = library_queries.library_page(baton, session, filters, page,
+                                                         per_page)
     except ValidationError as exc:
-        results, passages, error = ui_queries.Page([], page, per_page, 0), {}, str(exc)
-    facets = ui_queries.library_facets(baton, session)
+        results, passages, error = Page([], page, per_page, 0), {}, str(exc)
+    facets = library_queries.library_facets(baton, session)
     return render_template("ui/library.html", results=results, passages=passages,
                            filters=filters, facets=facets, error=error)
 
@@ -50,8 +48,8 @@ def asset(asset_id: str):
     """Show an asset: text preview, passages, metadata, influence and history."""
     page, per_page = forms.paging(20)
     baton, session = get_baton(), get_session()
-    detail = ui_queries.asset_detail(baton, session, asset_id, page, per_page)
-    influence = ui_analytics.influence_rows(baton, session, asset_id=asset_id)
+    detail = library_queries.asset_detail(baton, session, asset_id, page, per_page)
+    influence = analytics_queries.influence_rows(baton, session, asset_id=asset_id)
     return render_template("ui/asset.html", d=detail, a=detail.asset, influence=influence,
                            stages=baton.stages)
 
@@ -61,7 +59,7 @@ def asset(asset_id: str):
 def edit_asset(asset_id: str):
     """Edit an asset's metadata, expiry, owner and review date."""
     baton, session = get_baton(), get_session()
-    detail = ui_queries.asset_detail(baton, session, asset_id, 1, 1)
+    detail = library_queries.asset_detail(baton, session, asset_id, 1, 1)
     error = None
     if request.method == "POST":
         try:
@@ -72,7 +70,7 @@ def edit_asset(asset_id: str):
                 changes[name] = forms.terms(name)
             changes["expires"] = forms.date_or_none("expires")
             changes["review_by"] = forms.date_or_none("review_by")
-            _service("update_asset")(baton, session, asset_id, changes)
+            editing.update_asset(baton, session, asset_id, changes)
         except BatonError as exc:
             session.rollback()
             error = str(exc)
@@ -89,7 +87,7 @@ def confirm_stage(asset_id: str):
     """Confirm the auto-tagged buying stage, or correct it, in one click."""
     stage = forms.text("stage", 40) or None
     baton, session = get_baton(), get_session()
-    _service("confirm_stage")(baton, session, asset_id, stage=stage)
+    editing.confirm_stage(baton, session, asset_id, stage=stage)
     flash(f"Buying stage set to {stage}." if stage else "Buying stage confirmed.", "ok")
     target = forms.text("next", 500)
     if target.startswith("/") and not target.startswith("//"):
@@ -101,7 +99,7 @@ def confirm_stage(asset_id: str):
 @login_required("marketer")
 def archive_asset(asset_id: str):
     """Archive an asset: it stays in the library but is never recommended."""
-    _service("archive_asset")(get_baton(), get_session(), asset_id)
+    editing.archive_asset(get_baton(), get_session(), asset_id)
     flash("Archived: it will no longer be recommended.", "ok")
     return redirect(url_for("ui.asset", asset_id=asset_id))
 
@@ -110,7 +108,7 @@ def archive_asset(asset_id: str):
 @login_required("marketer")
 def restore_asset(asset_id: str):
     """Make an archived asset active again."""
-    _service("update_asset")(get_baton(), get_session(), asset_id, {"status": "active"})
+    editing.update_asset(get_baton(), get_session(), asset_id, {"status": "active"})
     flash("Restored: it can be recommended again.", "ok")
     return redirect(url_for("ui.asset", asset_id=asset_id))
 
@@ -137,7 +135,7 @@ def upload():
                     metadata[name] = forms.date_or_none(name).isoformat()
             user = current_user()
             metadata.setdefault("owner", user.email if user else "")
-            asset_id = _service("ingest_upload")(baton, file.filename, file.read(), metadata)
+            asset_id = ingest_upload(baton, file.filename, file.read(), metadata)
         except BatonError as exc:
             error = str(exc)
         else:
@@ -153,6 +151,6 @@ def review():
     """List assets due for review, expired ones, and auto-tags waiting for a check."""
     which = request.args.get("list", "due")
     page, per_page = forms.paging(25)
-    results = ui_queries.review_lists(get_session(), which, page, per_page)
+    results = library_queries.review_lists(get_session(), which, page, per_page)
     return render_template("ui/review.html", results=results, which=which,
                            stages=get_baton().stages)

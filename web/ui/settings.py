@@ -10,10 +10,12 @@ from recommender.domain import ROLES
 from recommender.errors import BatonError, ValidationError
 from web.db import get_baton, get_session
 from web.services import accounts
-from web.services.queries import pages as ui_queries
-from web.services.queries.pages import optional_service
-from web.ui import bp, forms
+from web.services.queries import settings as settings_queries
+from web.services.queries.paging import page_of
+from web.services.ranking import rules as rules_service
+from web.ui import forms
 from web.ui.auth import current_user, login_required
+from web.ui.blueprint import bp
 
 
 @bp.get("/settings")
@@ -21,7 +23,7 @@ from web.ui.auth import current_user, login_required
 def settings():
     """Show the stage mapping, the embedding model in use and the last training run."""
     baton = get_baton()
-    run = ui_queries.last_training_run(baton, get_session())
+    run = settings_queries.last_training_run(get_session())
     return render_template("ui/settings.html", stages=baton.stages,
                            model_name=baton.settings.embedding_model, run=run,
                            run_fields=_fields(run))
@@ -30,10 +32,11 @@ def settings():
 def _fields(run) -> list[tuple[str, object]]:
     if run is None:
         return []
-    shown = ("status", "started_at", "finished_at", "model_version", "error")
-    fields = [(name, getattr(run, name, None)) for name in shown]
-    figures = getattr(run, "figures", None) or {}
-    fields.extend(sorted(_flatten(figures).items()))
+    fields: list[tuple[str, object]] = [
+        ("status", run.status), ("started_at", run.started_at),
+        ("finished_at", run.finished_at), ("model_version", run.model_version),
+        ("error", run.error)]
+    fields.extend(sorted(_flatten(run.figures or {}).items()))
     return [(k, v) for k, v in fields if v not in (None, "", {}, [])]
 
 
@@ -52,13 +55,6 @@ def _flatten(data: dict, prefix: str = "") -> dict[str, object]:
     return out
 
 
-def _rules(name: str):
-    fn = optional_service("rules", name)
-    if fn is None:
-        abort(404, description="rules are not installed yet")
-    return fn
-
-
 @bp.route("/settings/rules", methods=["GET", "POST"])
 @login_required("admin")
 def rules():
@@ -73,17 +69,15 @@ def rules():
             except json.JSONDecodeError as exc:
                 raise ValidationError(f"rule: not valid JSON ({exc.msg} at line {exc.lineno}, "
                                       f"column {exc.colno})") from None
-            _rules("create_rule")(baton, session, data, user=current_user().email)
+            rules_service.create_rule(baton, session, data, user=current_user().email)
         except BatonError as exc:
             session.rollback()
             error = str(exc)
         else:
             flash("Rule added.", "ok")
             return redirect(url_for("ui.rules"))
-    listed = _rules("list_rules")(baton, session)
     page, per_page = forms.paging(25)
-    start = (page - 1) * per_page
-    results = ui_queries.Page(listed[start:start + per_page], page, per_page, len(listed))
+    results = page_of(rules_service.list_rules(baton, session), page, per_page)
     return render_template("ui/rules.html", results=results, error=error,
                            draft=request.form.get("rule", "")), (422 if error else 200)
 
@@ -92,7 +86,7 @@ def rules():
 @login_required("admin")
 def delete_rule(rule_id: int):
     """Delete a rule."""
-    _rules("delete_rule")(get_baton(), get_session(), rule_id)
+    rules_service.delete_rule(get_baton(), get_session(), rule_id)
     flash("Rule deleted.", "ok")
     return redirect(url_for("ui.rules"))
 
@@ -102,7 +96,7 @@ def delete_rule(rule_id: int):
 def toggle_rule(rule_id: int):
     """Switch a rule on or off."""
     active = forms.text("active", 5) == "1"
-    _rules("update_rule")(get_baton(), get_session(), rule_id, {"active": active})
+    rules_service.update_rule(get_baton(), get_session(), rule_id, {"active": active})
     flash("Rule switched on." if active else "Rule switched off.", "ok")
     return redirect(url_for("ui.rules"))
 
@@ -124,7 +118,7 @@ def users():
             flash("User added.", "ok")
             return redirect(url_for("ui.users"))
     page, per_page = forms.paging(25)
-    return render_template("ui/users.html", results=ui_queries.users_page(session, page,
+    return render_template("ui/users.html", results=settings_queries.users_page(session, page,
                                                                          per_page),
                            roles=ROLES, error=error), (422 if error else 200)
 
@@ -136,7 +130,7 @@ def user_active(user_id: int):
     if user_id == current_user().id:
         abort(400, description="you cannot deactivate yourself")
     active = forms.text("active", 5) == "1"
-    ui_queries.set_user_active(get_session(), user_id, active)
+    accounts.set_user_active(get_session(), user_id, active)
     flash("User activated." if active else "User deactivated.", "ok")
     return redirect(url_for("ui.users"))
 
@@ -155,7 +149,7 @@ def api_keys():
             session.rollback()
             error = str(exc)
     page, per_page = forms.paging(25)
-    response = render_template("ui/api_keys.html", results=ui_queries.api_keys_page(
+    response = render_template("ui/api_keys.html", results=settings_queries.api_keys_page(
         session, page, per_page), roles=ROLES, new_key=new_key, error=error)
     return response, (422 if error else 200), {"Cache-Control": "no-store"}
 

@@ -3,7 +3,7 @@
 import numpy as np
 
 from recommender.content.embedding import normalize_rows
-from recommender.content.library_arrays import Candidates
+from recommender.content.library_arrays import LibraryArrays
 
 
 def _library(n_assets=400, per_asset=3, d=32, seed=0):
@@ -13,9 +13,11 @@ def _library(n_assets=400, per_asset=3, d=32, seed=0):
                               + 0.15 * rng.standard_normal((n_assets * per_asset, d)))
     owner = np.repeat(np.arange(n_assets), per_asset)
     vectors = normalize_rows(np.add.reduceat(passages, np.arange(0, len(owner), per_asset)))
-    return Candidates([f"a{i}" for i in range(n_assets)], vectors, ["awareness"] * n_assets,
-                      ["blog_post"] * n_assets, passage_vectors=passages, passage_asset=owner,
-                      passage_texts=[f"p{i}" for i in range(len(owner))]), rng
+    library = LibraryArrays([f"a{i}" for i in range(n_assets)], vectors,
+                            ["awareness"] * n_assets, ["blog_post"] * n_assets,
+                            passage_vectors=passages, passage_asset=owner,
+                            passage_texts=[f"p{i}" for i in range(len(owner))])
+    return library, rng
 
 
 def test_shortlist_keeps_the_best_matches_exact():

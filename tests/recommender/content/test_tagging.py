@@ -7,13 +7,10 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
+from recommender.content.classifiers import ZERO_SHOT, LabelTagger, ZeroShotClassifier, softmax
 from recommender.content.tagging import (
-    ZERO_SHOT,
-    LabelTagger,
-    ZeroShotClassifier,
     description_phrases,
     infer_terms,
-    softmax,
     type_features,
     type_stage_affinity,
 )

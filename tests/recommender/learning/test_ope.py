@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from recommender.errors import ValidationError
+from recommender.learning.logged_lists import LoggedLists
 from recommender.learning.ope import (
-    LoggedLists,
     crossfit_reward_model,
     effective_sample_size,
     evaluate_policy,

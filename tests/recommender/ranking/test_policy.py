@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from recommender.content.library_arrays import LibraryArrays
 from recommender.errors import ValidationError
 from recommender.ranking.policy import ThompsonPolicy
-from recommender.ranking.scoring import Candidates, DealContext
+from recommender.ranking.scoring import DealContext
 
 STAGES = ("awareness", "consideration", "decision")
 
@@ -16,8 +17,8 @@ def library(n=24, seed=0):
     rng = np.random.default_rng(seed)
     v = rng.standard_normal((n, 8)).astype(np.float32)
     v /= np.linalg.norm(v, axis=1, keepdims=True)
-    c = Candidates([f"a{i}" for i in range(n)], v, rng.choice(STAGES, n),
-                   rng.choice(["case_study", "datasheet", "faq", "webinar"], n))
+    c = LibraryArrays([f"a{i}" for i in range(n)], v, rng.choice(STAGES, n),
+                      rng.choice(["case_study", "datasheet", "faq", "webinar"], n))
     deal = DealContext("decision", STAGES, v[0])
     mean = rng.normal(0, 0.04, n)
     sd = np.full(n, 0.04)

@@ -7,14 +7,14 @@ from datetime import date
 import numpy as np
 import pytest
 
+from recommender.content.library_arrays import LibraryArrays
 from recommender.errors import ValidationError
+from recommender.ranking.reasons import reasons_for
 from recommender.ranking.scoring import (
-    Candidates,
     DealContext,
     RankingWeights,
     mmr_select,
     rank,
-    reasons_for,
     score_assets,
 )
 
@@ -29,7 +29,7 @@ def unit(*rows):
 def make(vectors=None, stages=None, types=None, **kw):
     n = len(stages)
     vectors = unit(*np.eye(max(n, 2))[:n]) if vectors is None else vectors
-    return Candidates([f"a{i}" for i in range(n)], vectors, stages, types or ["faq"] * n, **kw)
+    return LibraryArrays([f"a{i}" for i in range(n)], vectors, stages, types or ["faq"] * n, **kw)
 
 
 def test_stage_fit_same_adjacent_other_and_confidence():
@@ -95,7 +95,7 @@ def test_mmr_avoids_near_duplicates_and_caps_each_type():
     c = make(vectors, ["decision"] * 7, ["case_study"] * 5 + ["datasheet", "faq"])
     effect = np.array([0.1, 0.099, 0.098, 0.097, 0.096, 0.0, 0.0])
     ids, _, _ = rank(c, DealContext("decision", STAGES), 4, effect)
-    types = [c.types[c.index_of[i]] for i in ids]
+    types = [c.types[c.position[i]] for i in ids]
     assert types.count("case_study") <= 2
     assert {"datasheet", "faq"} <= set(types)
 
@@ -147,7 +147,7 @@ def test_bad_shapes_and_stages_are_clear_errors():
     with pytest.raises(ValidationError, match="k must be at least 1"):
         rank(c, DealContext("decision", STAGES), 0, np.zeros(2))
     with pytest.raises(ValidationError, match="vectors must have shape"):
-        Candidates(["a"], np.zeros((2, 3)), ["decision"], ["faq"])
+        LibraryArrays(["a"], np.zeros((2, 3)), ["decision"], ["faq"])
 
 
 def test_effect_reason_wording_follows_the_interval():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from recommender.content.library_arrays import LibraryArrays
 from recommender.errors import ValidationError
 from recommender.ranking.rules import apply_rules, rule_applies, target_mask, validate_rule
-from recommender.ranking.scoring import Candidates
 from recommender.stage_config import load_stage_config
 
 STAGES = load_stage_config()
@@ -17,7 +17,7 @@ DEAL = {"stage": "Proposal/Price Quote", "buying_stage": "decision", "industry":
 
 
 def library():
-    return Candidates(
+    return LibraryArrays(
         ["cs-1", "roi", "pricing", "blog"], np.eye(4, dtype=np.float32),
         ["consideration", "consideration", "decision", "awareness"],
         ["case_study", "roi_calculator", "pricing_sheet", "blog_post"],

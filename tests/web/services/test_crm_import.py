@@ -14,6 +14,7 @@ from web.cli import main
 from web.config import Settings
 from web.runtime import Baton
 from web.services.crm import opportunities as crm
+from web.services.crm.importing import import_crm
 
 OPPORTUNITIES = """opportunity_id,name,account,industry,persona,amount,owner,created_at,stage,\
 stage_entered_at,status,closed_at,notes
@@ -81,13 +82,13 @@ def db_baton(any_db_url, tmp_path, embedder):
 def test_baton_import_is_idempotent(db_baton, tmp_path):
     add_assets(db_baton)
     folder = write_baton_export(tmp_path / "crm")
-    report = crm.import_crm(db_baton, [folder])
+    report = import_crm(db_baton, [folder])
     assert report.ok, report.rejected
     assert report.counts["opportunities_created"] == 3
     assert report.counts["stage_changes_added"] == 6
     assert report.counts["events_added"] == 4
     first = snapshot(db_baton)
-    again = crm.import_crm(db_baton, [folder])
+    again = import_crm(db_baton, [folder])
     assert again.ok
     assert again.counts["opportunities_unchanged"] == 3
     assert again.counts["opportunities_created"] == again.counts["opportunities_updated"] == 0
@@ -98,7 +99,7 @@ def test_baton_import_is_idempotent(db_baton, tmp_path):
 
 def test_baton_import_resolves_stages_and_times(baton, tmp_path):
     add_assets(baton)
-    crm.import_crm(baton, [write_baton_export(tmp_path / "crm")])
+    import_crm(baton, [write_baton_export(tmp_path / "crm")])
     with baton.session() as session:
         o1 = session.get(Opportunity, "o1")
         assert (o1.pipeline, o1.stage, o1.buying_stage) == (
@@ -131,7 +132,7 @@ def test_bad_rows_are_reported_and_good_rows_kept(baton, tmp_path):
         "e1,o1,case-study,shared,consideration,2026-01-21T10:00:00Z,ann,0.4\n")
     folder = write_baton_export(tmp_path / "crm", opportunities, HISTORY, events)
     seen = []
-    report = crm.import_crm(baton, [folder], on_error=seen.append)
+    report = import_crm(baton, [folder], on_error=seen.append)
     assert not report.ok
     assert report.rejected == seen
     reasons = {(e.file.rsplit("/", 1)[-1], e.line): e.reason for e in report.rejected}
@@ -150,7 +151,7 @@ def test_bad_rows_are_reported_and_good_rows_kept(baton, tmp_path):
     # Second import: a different e2 now conflicts with the stored one.
     changed = EVENTS.replace("e2,o1,roi-calc,viewed", "e2,o1,roi-calc,helpful")
     write_baton_export(tmp_path / "crm2", OPPORTUNITIES, HISTORY, changed)
-    second = crm.import_crm(baton, [tmp_path / "crm2"])
+    second = import_crm(baton, [tmp_path / "crm2"])
     assert [e.line for e in second.rejected] == [3]
     assert "already imported" in second.rejected[0].reason
 
@@ -160,11 +161,11 @@ def test_encodings_bom_and_utf16(baton, tmp_path):
     folder.mkdir()
     latin = (OPPORTUNITIES.replace("Northwind routing", "Caf\u00e9 routing")).encode("latin-1")
     (folder / "opportunities.csv").write_bytes(b"\xef\xbb\xbf" + latin)
-    report = crm.import_crm(baton, [folder / "opportunities.csv"])
+    report = import_crm(baton, [folder / "opportunities.csv"])
     assert [(e.line, "byte 0xE9" in e.reason) for e in report.rejected] == [(2, True)]
     assert report.counts["opportunities_created"] == 2
     (folder / "stage_history.csv").write_text(HISTORY, encoding="utf-16")
-    report = crm.import_crm(baton, [folder / "stage_history.csv"])
+    report = import_crm(baton, [folder / "stage_history.csv"])
     assert "UTF-16" in report.rejected[0].reason
 
 
@@ -186,7 +187,7 @@ def test_salesforce_directory_with_accounts_and_history(any_db_url, db_baton, tm
         '"006A","Prospecting","2026-01-10T09:00:00.000+0000"\n'
         '"006B","Prospecting","2026-01-02 08:00:00"\n'
         '"006B","Closed Lost","2026-03-01 00:00:00"\n', encoding="utf-8")
-    report = crm.import_crm(db_baton, [folder], format="salesforce")
+    report = import_crm(db_baton, [folder], format="salesforce")
     assert report.ok, report.rejected
     kinds = sorted(kind for kind, _ in report.files)
     assert kinds == ["accounts", "opportunities", "stage_history"]
@@ -200,7 +201,7 @@ def test_salesforce_directory_with_accounts_and_history(any_db_url, db_baton, tm
         moves = [(s.from_stage, s.to_stage) for s in crm.opportunity_history(session, "006A")]
     assert moves == [(None, "Prospecting"), ("Prospecting", "Value Proposition")]
     first = snapshot(db_baton)
-    assert crm.import_crm(db_baton, [folder], format="salesforce").ok
+    assert import_crm(db_baton, [folder], format="salesforce").ok
     assert snapshot(db_baton) == first
 
 
@@ -212,7 +213,7 @@ def test_hubspot_labels_and_internal_names(baton, tmp_path):
         "101,Alpha,Presentation Scheduled,1000,2026-05-01,2026-01-01 10:00,Bo,Acme,Retail\n"
         "102,Beta,closedwon,2000,2026-03-01,2026-01-02,Bo,Bee,\n"
         "103,Gamma,Qualification,1,,2026-01-03,Bo,Cee,\n", encoding="utf-8")
-    report = crm.import_crm(baton, [deals], format="hubspot")
+    report = import_crm(baton, [deals], format="hubspot")
     assert [e.line for e in report.rejected] == [4]
     assert "unknown stage 'Qualification'" in report.rejected[0].reason
     with baton.session() as session:
@@ -226,10 +227,10 @@ def test_hubspot_labels_and_internal_names(baton, tmp_path):
 def test_reimport_with_a_new_stage_appends_history(baton, tmp_path):
     path = tmp_path / "opportunities.csv"
     path.write_text(OPPORTUNITIES, encoding="utf-8")
-    crm.import_crm(baton, [path])
+    import_crm(baton, [path])
     path.write_text(OPPORTUNITIES.replace(",Qualification,,,,", ",Needs Analysis,2026-02-10,,,"),
                     encoding="utf-8")
-    report = crm.import_crm(baton, [path])
+    report = import_crm(baton, [path])
     assert report.counts["opportunities_updated"] == 1
     with baton.session() as session:
         moves = [(s.from_stage, s.to_stage, s.changed_at)
@@ -260,7 +261,7 @@ def test_cli_import_reports_errors_and_exit_code(runner, baton, tmp_path):
 
 
 def test_cli_stuck_lists_stuck_deals(runner, baton, tmp_path):
-    crm.import_crm(baton, [write_baton_export(tmp_path / "crm")])
+    import_crm(baton, [write_baton_export(tmp_path / "crm")])
     result = runner.invoke(main, ["stuck", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -345,7 +346,7 @@ def test_stuck_status_learns_per_stage_and_refreshes(baton):
 
 
 def test_pipeline_overview_and_list(baton, tmp_path):
-    crm.import_crm(baton, [write_baton_export(tmp_path / "crm")])
+    import_crm(baton, [write_baton_export(tmp_path / "crm")])
     with baton.session() as session:
         groups = crm.pipeline_overview(baton, session, sort="amount",
                                        now=datetime(2026, 1, 25))
@@ -368,10 +369,10 @@ def test_pipeline_overview_and_list(baton, tmp_path):
 
 def test_reimport_with_new_stage_and_history_takes_entry_time_from_history(baton, tmp_path):
     add_assets(baton)
-    crm.import_crm(baton, [write_baton_export(tmp_path / "crm")])
+    import_crm(baton, [write_baton_export(tmp_path / "crm")])
     moved = OPPORTUNITIES.replace(",Qualification,,,,", ",Needs Analysis,,,,")
     history = HISTORY + "o3,Qualification,Needs Analysis,2026-02-15T08:00:00Z\n"
-    report = crm.import_crm(baton, [write_baton_export(tmp_path / "crm2", moved, history)])
+    report = import_crm(baton, [write_baton_export(tmp_path / "crm2", moved, history)])
     assert report.ok and report.counts["stage_changes_added"] == 1
     with baton.session() as session:
         o3 = session.get(Opportunity, "o3")

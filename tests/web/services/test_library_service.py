@@ -21,6 +21,7 @@ from recommender.errors import (
 from tests.support.library_files import make_docx, make_pdf, make_pptx
 from web.config import Settings
 from web.runtime import Baton
+from web.services.content import editing, index
 from web.services.content import ingest as library
 
 
@@ -225,15 +226,15 @@ def test_model_switch_refuses_mixed_search_until_reembedded(lib, folder, setting
     other = Baton(settings, embedder=HashingEmbedder(128))
     try:
         with other.session() as s, pytest.raises(ModelError, match="baton reembed"):
-            library.search_assets(other, s, "fuel")
+            index.search_assets(other, s, "fuel")
         report = library.ingest_paths(other, [folder / "pricing.md"])
         assert report.updated == ["pricing"]  # unchanged file, other model: re-embedded
         with other.session() as s, pytest.raises(ModelError, match="5 with"):
-            library.search_assets(other, s, "fuel")
+            index.search_assets(other, s, "fuel")
         done = library.reembed(other)
         assert len(done) == 5 and "pricing" not in done
         with other.session() as s:
-            assert library.search_assets(other, s, "idling fuel")[0].asset_id == "blog-fuel"
+            assert index.search_assets(other, s, "idling fuel")[0].asset_id == "blog-fuel"
             dims = set(s.scalars(select(Asset.embedding_dim)))
             assert dims == {128}
             assert {len(p.embedding) for p in s.scalars(select(Passage))} == {128 * 4}
@@ -245,38 +246,38 @@ def test_search_filters_and_exclusions(lib, folder):
     md(folder / "old.md", "Expired fuel tax guide for idling trucks.", expires="2020-01-01")
     library.ingest_paths(lib, [folder])
     with lib.session() as s:
-        hits = library.search_assets(lib, s, "idling trucks fuel", k=3)
+        hits = index.search_assets(lib, s, "idling trucks fuel", k=3)
         assert hits[0].asset_id == "blog-fuel" and "gallon" in hits[0].passage
         assert hits[0].score >= hits[-1].score and len(hits) == 3
-        assert "old" not in [h.asset_id for h in library.search_assets(lib, s, "fuel", k=50)]
-        decision = library.search_assets(lib, s, "encryption", stage="Negotiation/Review", k=50)
+        assert "old" not in [h.asset_id for h in index.search_assets(lib, s, "fuel", k=50)]
+        decision = index.search_assets(lib, s, "encryption", stage="Negotiation/Review", k=50)
         assert {h.stage for h in decision} == {"decision"}
-        assert [h.asset_id for h in library.search_assets(lib, s, "x", type="Case Study")] == \
+        assert [h.asset_id for h in index.search_assets(lib, s, "x", type="Case Study")] == \
             ["cs-northwind"]
-        assert [h.asset_id for h in library.search_assets(lib, s, "x", persona="CFO / Finance",
+        assert [h.asset_id for h in index.search_assets(lib, s, "x", persona="CFO / Finance",
                                                           industry="logistics")] == \
             ["cs-northwind"]
-        library.archive_asset(lib, s, "blog-fuel")
-        assert "blog-fuel" not in [h.asset_id for h in library.search_assets(lib, s, "idling")]
+        editing.archive_asset(lib, s, "blog-fuel")
+        assert "blog-fuel" not in [h.asset_id for h in index.search_assets(lib, s, "idling")]
         with pytest.raises(UnknownStageError, match="known stages"):
-            library.search_assets(lib, s, "x", stage="Purchase")
+            index.search_assets(lib, s, "x", stage="Purchase")
         with pytest.raises(ValidationError, match="unknown type"):
-            library.search_assets(lib, s, "x", type="podcast")
+            index.search_assets(lib, s, "x", type="podcast")
         with pytest.raises(ValidationError, match="empty"):
-            library.search_assets(lib, s, "  ")
+            index.search_assets(lib, s, "  ")
 
 
 def test_index_is_cached_until_the_library_changes(lib, folder):
     library.ingest_paths(lib, [folder])
     with lib.session() as s:
-        first = library.get_library_index(lib, s)
-        assert library.get_library_index(lib, s) is first
+        first = index.get_library_index(lib, s)
+        assert index.get_library_index(lib, s) is first
         assert first.asset_vectors.shape == (6, 256)
         assert first.passage_vectors.shape[0] == len(first.passage_texts) == \
             first.passage_asset.shape[0]
         assert first.recommendable.all()
-        library.update_asset(lib, s, "deck", {"expires": date.today() - timedelta(days=1)})
-        second = library.get_library_index(lib, s)
+        editing.update_asset(lib, s, "deck", {"expires": date.today() - timedelta(days=1)})
+        second = index.get_library_index(lib, s)
     assert second is not first
     assert not second.recommendable[second.position["deck"]]
 
@@ -286,11 +287,11 @@ def test_index_sees_changes_made_by_another_worker(lib, folder, settings):
     worker = Baton(settings, embedder=lib.embedder)
     try:
         with worker.session() as s:
-            first = library.get_library_index(worker, s)
+            first = index.get_library_index(worker, s)
         with lib.session() as s:
-            library.delete_asset(lib, s, "plan")
+            editing.delete_asset(lib, s, "plan")
         with worker.session() as s:
-            assert "plan" not in library.get_library_index(worker, s).asset_ids
+            assert "plan" not in index.get_library_index(worker, s).asset_ids
             assert "plan" in first.asset_ids
     finally:
         worker.close()
@@ -299,17 +300,17 @@ def test_index_sees_changes_made_by_another_worker(lib, folder, settings):
 def test_review_queue_and_confirm(lib, folder):
     library.ingest_paths(lib, [folder])
     with lib.session() as s:
-        queue = library.review_queue(lib, s, threshold=1.01)
+        queue = editing.review_queue(lib, s, threshold=1.01)
         ids = [item.asset_id for item in queue]
         assert "blog-fuel" in ids and "pricing" not in ids  # given tags are never listed
         confidences = [item.stage_confidence for item in queue]
         assert confidences == sorted(confidences)
-        assert library.review_queue(lib, s, threshold=0.0) == []
-        asset = library.confirm_stage(lib, s, "blog-fuel", "Prospecting")
+        assert editing.review_queue(lib, s, threshold=0.0) == []
+        asset = editing.confirm_stage(lib, s, "blog-fuel", "Prospecting")
         assert (asset.stage, asset.stage_source) == ("awareness", "confirmed")
-        assert "blog-fuel" not in [i.asset_id for i in library.review_queue(lib, s, 1.01)]
+        assert "blog-fuel" not in [i.asset_id for i in editing.review_queue(lib, s, 1.01)]
         with pytest.raises(NotFoundError):
-            library.confirm_stage(lib, s, "nope")
+            editing.confirm_stage(lib, s, "nope")
     # a confirmed stage survives a change of the file that gives no stage
     md(folder / "blog" / "fuel.md", "# Why idling wastes fuel\n\nNew numbers for 2027.")
     library.ingest_paths(lib, [folder])
@@ -344,19 +345,19 @@ def test_classifier_takes_over_with_enough_labels(lib, tmp_path):
 def test_update_asset_validates_and_marks_given(lib, folder):
     library.ingest_paths(lib, [folder])
     with lib.session() as s:
-        asset = library.update_asset(lib, s, "blog-fuel", {
+        asset = editing.update_asset(lib, s, "blog-fuel", {
             "stage": "decision", "type": "FAQ", "personas": ["Fleet manager"],
             "title": "Idling FAQ"})
         assert (asset.stage_source, asset.type, asset.type_source) == ("given", "faq", "given")
         assert asset.personas == ["fleet-manager"] and "personas" not in asset.inferred
         with pytest.raises(ValidationError, match="cannot change 'id'"):
-            library.update_asset(lib, s, "blog-fuel", {"id": "x"})
+            editing.update_asset(lib, s, "blog-fuel", {"id": "x"})
         with pytest.raises(ValidationError, match="unknown stage"):
-            library.update_asset(lib, s, "blog-fuel", {"stage": "later"})
+            editing.update_asset(lib, s, "blog-fuel", {"stage": "later"})
         with pytest.raises(ValidationError, match="not a date"):
-            library.update_asset(lib, s, "blog-fuel", {"expires": "tomorrow"})
+            editing.update_asset(lib, s, "blog-fuel", {"expires": "tomorrow"})
         with pytest.raises(NotFoundError):
-            library.update_asset(lib, s, "missing", {"title": "x"})
+            editing.update_asset(lib, s, "missing", {"title": "x"})
 
 
 def test_upload_is_stored_and_ingested(lib):
@@ -385,7 +386,7 @@ def test_ingest_and_search_on_any_database(any_db_url, tmp_path, folder):
         assert len(library.ingest_paths(runtime, [folder]).new) == 6
         assert len(library.ingest_paths(runtime, [folder]).unchanged) == 6
         with runtime.session() as s:
-            hits = library.search_assets(runtime, s, "SOC 2 encryption SAML", k=2)
+            hits = index.search_assets(runtime, s, "SOC 2 encryption SAML", k=2)
             assert hits[0].asset_id == "security-overview"
     finally:
         runtime.close()
@@ -408,12 +409,12 @@ def test_real_model_finds_the_right_asset_by_meaning(tmp_path, settings):
         report = library.ingest_paths(runtime, [root])
         assert len(report.new) == 3
         with runtime.session() as s:
-            assert library.get_library_index(runtime, s).asset_vectors.shape == (3, 384)
+            assert index.get_library_index(runtime, s).asset_vectors.shape == (3, 384)
             queries = {"is our information safe from hackers": "security",
                        "how much will this cost us": "pricing",
                        "staff leaving the company": "drivers"}
             for query, expected in queries.items():
-                assert library.search_assets(runtime, s, query, k=1)[0].asset_id == expected
+                assert index.search_assets(runtime, s, query, k=1)[0].asset_id == expected
             assert s.get(Asset, "pricing").stage == "decision"  # zero-shot with the type prior
     finally:
         runtime.close()

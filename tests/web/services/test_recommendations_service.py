@@ -244,3 +244,41 @@ def test_concurrent_requests_share_the_caches_safely(library):
         assert list(pool.map(serve, range(16))) == [3] * 16
     with library.session() as session:
         assert session.scalar(select(func.count()).select_from(RecommendationLog)) == 16
+
+
+def test_library_writes_through_a_service_are_seen_at_once_others_within_refresh(
+        library, settings, monkeypatch):
+    """One cache rule: a service write invalidates every reader of this process at once; any
+    other change is picked up by the fingerprint, re-checked every ``REFRESH_SECONDS``."""
+    from sqlalchemy import update
+
+    from models import Asset
+    from web.runtime import Baton
+    from web.services.content import editing
+    from web.services.content import index as library_index
+
+    other = Baton(settings, embedder=library.embedder)  # a second runtime on the same database
+    try:
+        with library.session() as session, other.session() as other_session:
+            add_opportunity(session)
+            first = library_index.get_library_index(library, session)
+            theirs = library_index.get_library_index(other, other_session)
+            assert first.recommendable[first.position["pricing"]]
+            editing.archive_asset(library, session, "pricing")
+            for runtime, s in ((library, session), (other, other_session)):
+                arrays = library_index.get_library_index(runtime, s)
+                assert arrays is not first and arrays is not theirs
+                assert not arrays.recommendable[arrays.position["pricing"]]
+            items = recommend(library, session, "opp-1", k=8, mode="explain").items
+            assert "pricing" not in [i.asset_id for i in items]
+
+            monkeypatch.setattr(library_index, "REFRESH_SECONDS", 3600.0)
+            cached = library_index.get_library_index(library, session)
+            session.execute(update(Asset).where(Asset.id == "roi").values(status="archived"))
+            session.commit()  # not through a service: the cache holds until the next check
+            assert library_index.get_library_index(library, session) is cached
+            monkeypatch.setattr(library_index, "REFRESH_SECONDS", 0.0)
+            arrays = library_index.get_library_index(library, session)
+            assert arrays is not cached and not arrays.recommendable[arrays.position["roi"]]
+    finally:
+        other.close()

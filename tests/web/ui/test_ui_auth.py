@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.ui import EMAILS, PASSWORD, csrf_from, data, post_form, sign_in, users
-from web.services.queries.pages import set_user_active
+from web.services.accounts import set_user_active
 
 __all__ = ["data", "users"]
 

@@ -17,6 +17,7 @@ from recommender.content.asset_files import (
 )
 from recommender.errors import MetadataError, NotFoundError, ValidationError
 from web.runtime import Baton
+from web.services.content.index import invalidate_library
 
 EDITABLE = ("title", "type", "stage", "personas", "industries", "products", "url", "expires",
             "owner", "review_by", "status")
@@ -68,6 +69,7 @@ def update_asset(baton: Baton, session: Session, asset_id: str, changes: dict) -
             inferred.pop(key, None)
     asset.inferred = inferred
     session.commit()
+    invalidate_library(baton)
     return asset
 
 
@@ -107,6 +109,7 @@ def archive_asset(baton: Baton, session: Session, asset_id: str) -> Asset:
     asset = get_asset(session, asset_id)
     asset.status = "archived"
     session.commit()
+    invalidate_library(baton)
     return asset
 
 
@@ -115,6 +118,7 @@ def delete_asset(baton: Baton, session: Session, asset_id: str) -> Asset:
     asset = get_asset(session, asset_id)
     asset.status = "retired"
     session.commit()
+    invalidate_library(baton)
     return asset
 
 
@@ -130,6 +134,7 @@ def confirm_stage(baton: Baton, session: Session, asset_id: str,
     asset.stage_source = "confirmed"
     asset.stage_confidence = None
     session.commit()
+    invalidate_library(baton)
     return asset
 
 

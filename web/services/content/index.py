@@ -1,16 +1,25 @@
-"""The library as cached matrices for search and ranking, and semantic search over it.
+"""The library arrays of this process: read from the database, cached, and searched by meaning.
 
-``get_library_index`` rebuilds only when a cheap fingerprint changes (asset count, newest
-``updated_at``, the embedding model and today's date, since expiry is by day), so every gunicorn
-worker picks up changes on its next call. Vectors of two models are never mixed: when any
-stored asset was embedded with another model than the configured one, the index refuses with a
-message that says to run ``baton reembed``.
+One cache, one invalidation rule. The cached ``LibraryArrays`` are served as they are while
+
+* no service of this process wrote to the library of that database since they were built
+  (``invalidate_library``, called by every service that writes assets), and
+* their fingerprint (asset count, newest ``updated_at``, the embedding model and today's date,
+  since expiry is by day) was checked less than ``REFRESH_SECONDS`` ago;
+
+otherwise the fingerprint is queried again and the arrays rebuilt when it changed. So this
+process sees its own writes at once and every other gunicorn worker's within
+``REFRESH_SECONDS``; assets about to be served are re-checked one by one in the
+recommendations service anyway. Vectors of two models are never mixed: when any stored asset was
+embedded with another model than the configured one, reading refuses with a message that says
+to run ``baton reembed``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
+import threading
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,17 +29,33 @@ from sqlalchemy.orm import Session
 from models import Asset, Passage
 from recommender.content.asset_files import resolve_type, vocabulary_aliases
 from recommender.content.embedding import DEFAULT_MODEL, HASHING_MODEL, load_embedder
-from recommender.content.search import best_passage, cosine_top_k
+from recommender.content.library_arrays import LibraryArrays, SearchHit
 from recommender.domain import slugify, utcnow
 from recommender.errors import MetadataError, ModelError, ValidationError
 from web.runtime import Baton
 
-_CACHE = "library.index"
+_CACHE = "library.arrays"
+# How long a checked library version is trusted before its fingerprint is queried again. The
+# fingerprint query scans the assets table, so checking it on every request would dominate the
+# recommend path.
+REFRESH_SECONDS = 2.0
+# Library writes made by this process, per database URL: every ``Baton`` of the process on that
+# database sees them at its next read.
+_WRITES: dict[str, int] = {}
+_WRITES_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class _Cached:
+    arrays: LibraryArrays
+    fingerprint: tuple
+    writes: int
+    checked_at: float
 
 
 def model_name(baton: Baton) -> str:
     """Return the name vectors are tagged with, loading the real model only when unavoidable."""
-    injected = getattr(baton, "_embedder", None)
+    injected = baton._embedder
     if injected is not None:
         return injected.name
     spec = (baton.settings.embedding_model or DEFAULT_MODEL).strip()
@@ -41,80 +66,6 @@ def model_name(baton: Baton) -> str:
     if Path(spec).is_dir():
         return Path(spec).name
     return spec
-
-
-@dataclass(eq=False)
-class LibraryIndex:
-    """Per-asset arrays (row i = ``asset_ids[i]``) and passage arrays, for one library version."""
-
-    fingerprint: tuple
-    model: str
-    asset_ids: list[str]
-    asset_vectors: np.ndarray  # (n, d) float32 unit rows
-    titles: list[str]
-    urls: list[str | None]
-    stage: list[str]
-    stage_source: list[str]
-    stage_confidence: list[float | None]
-    type: list[str]
-    personas: list[list[str]]
-    industries: list[list[str]]
-    products: list[list[str]]
-    expires: list[date | None]
-    status: list[str]
-    recommendable: np.ndarray  # (n,) bool: active and not expired
-    passage_vectors: np.ndarray  # (m, d)
-    passage_asset: np.ndarray  # (m,) int64 row into the asset arrays
-    passage_texts: list[str]
-    passage_offsets: np.ndarray  # (n + 1,) passages of asset i are offsets[i]:offsets[i + 1]
-    position: dict[str, int] = field(default_factory=dict)
-    _arrays: dict = field(default_factory=dict, repr=False)
-
-    def __len__(self) -> int:
-        return len(self.asset_ids)
-
-    def term_mask(self, column: str, value: str) -> np.ndarray:
-        """Return the (n,) mask of assets whose ``column`` is (or, for lists, holds) ``value``.
-
-        Masks are cached per index, so a filtered search costs no Python loop over assets.
-        """
-        key = (column, value)
-        mask = self._arrays.get(key)
-        if mask is None:
-            values = getattr(self, column)
-            if column in ("personas", "industries", "products"):
-                mask = np.fromiter((value in terms for terms in values), bool, len(values))
-            else:
-                mask = np.fromiter((v == value for v in values), bool, len(values))
-            if len(self._arrays) > 256:
-                self._arrays.clear()
-            self._arrays[key] = mask
-        return mask
-
-
-@dataclass
-class SearchHit:
-    """One search result: the asset, its cosine score and the passage that matched best."""
-
-    asset_id: str
-    title: str
-    score: float
-    passage: str
-    stage: str = ""
-    type: str = ""
-    url: str | None = None
-
-    def to_dict(self) -> dict:
-        return {"asset_id": self.asset_id, "title": self.title, "score": round(self.score, 4),
-                "stage": self.stage, "type": self.type, "url": self.url,
-                "passage": self.passage}
-
-
-def _fingerprint(session: Session, model: str) -> tuple:
-    # Two queries: SQLite answers each from an index (max() only when it is alone).
-    count = session.scalar(select(func.count()).select_from(Asset))
-    newest = session.scalar(select(func.max(Asset.updated_at)))
-    return (int(count), newest, model, utcnow().date())
 
 
 def check_single_model(session: Session, model: str) -> None:
@@ -132,8 +83,8 @@ def check_single_model(session: Session, model: str) -> None:
         )
 
 
-def build_index(session: Session, model: str, fingerprint: tuple = ()) -> LibraryIndex:
-    """Read every non-retired asset and its passages into a ``LibraryIndex``."""
+def read_library(session: Session, model: str) -> LibraryArrays:
+    """Read every non-retired asset and its passages into ``LibraryArrays``."""
     check_single_model(session, model)
     columns = (Asset.id, Asset.title, Asset.url, Asset.stage, Asset.stage_source,
                Asset.stage_confidence, Asset.type, Asset.personas, Asset.industries,
@@ -157,84 +108,89 @@ def build_index(session: Session, model: str, fingerprint: tuple = ()) -> Librar
         .where(Asset.status != "retired", Passage.embedding.is_not(None))
         .order_by(Passage.asset_id, Passage.position)
     ).all()
-    rows = [r for r in rows if r[0] in position and len(r[2]) == 4 * d]
-    passage_vectors = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(
-        len(rows), d).copy()
-    passage_asset = np.asarray([position[r[0]] for r in rows], dtype=np.int64)
-    offsets = np.searchsorted(passage_asset, np.arange(len(assets) + 1))
-    today = utcnow().date()
-    return LibraryIndex(
-        fingerprint=fingerprint, model=model,
-        asset_ids=[a.id for a in assets], asset_vectors=vectors,
-        titles=[a.title for a in assets], urls=[a.url for a in assets],
-        stage=[a.stage for a in assets], stage_source=[a.stage_source for a in assets],
+    passages = [(asset_id, text, blob) for asset_id, text, blob in rows
+                if blob is not None and asset_id in position and len(blob) == 4 * d]
+    passage_vectors = np.frombuffer(b"".join(p[2] for p in passages), dtype=np.float32).reshape(
+        len(passages), d).copy()
+    today = utcnow().date()  # the one place expiry is applied; the cache is rebuilt daily
+    return LibraryArrays(
+        [a.id for a in assets], vectors, [a.stage for a in assets], [a.type for a in assets],
+        passage_vectors=passage_vectors,
+        passage_asset=np.asarray([position[p[0]] for p in passages], dtype=np.int64),
+        passage_texts=[p[1] for p in passages],
         stage_confidence=[a.stage_confidence for a in assets],
-        type=[a.type for a in assets],
         personas=[list(a.personas or []) for a in assets],
         industries=[list(a.industries or []) for a in assets],
         products=[list(a.products or []) for a in assets],
-        expires=[a.expires for a in assets], status=[a.status for a in assets],
         recommendable=np.asarray(
             [a.status == "active" and (a.expires is None or a.expires >= today) for a in assets],
             dtype=bool),
-        passage_vectors=passage_vectors, passage_asset=passage_asset,
-        passage_texts=[r[1] for r in rows], passage_offsets=offsets, position=position,
+        stage_source=[a.stage_source for a in assets],
+        titles=[a.title for a in assets], urls=[a.url for a in assets],
+        expires=[a.expires for a in assets], status=[a.status for a in assets],
     )
 
 
-def get_library_index(baton: Baton, session: Session) -> LibraryIndex:
-    """Return the cached library index, rebuilt when the library or the model changed."""
+def _fingerprint(session: Session, model: str) -> tuple:
+    # Two queries: SQLite answers each from an index (max() only when it is alone).
+    count = session.scalar(select(func.count()).select_from(Asset))
+    newest = session.scalar(select(func.max(Asset.updated_at)))
+    return (int(count or 0), newest, model, utcnow().date())
+
+
+def _writes(baton: Baton) -> int:
+    return _WRITES.get(str(baton.engine.url), 0)
+
+
+def invalidate_library(baton: Baton) -> None:
+    """Make every reader of this process rebuild the library arrays after a write to assets."""
+    key = str(baton.engine.url)
+    with _WRITES_LOCK:
+        _WRITES[key] = _WRITES.get(key, 0) + 1
+
+
+def get_library_index(baton: Baton, session: Session) -> LibraryArrays:
+    """Return the cached library arrays, rebuilt when the library or the model changed."""
+    cached: _Cached | None = baton.cache.get(_CACHE)
+    now = time.monotonic()
+    writes = _writes(baton)
+    if cached is not None and cached.writes == writes and now - cached.checked_at < \
+            REFRESH_SECONDS:
+        return cached.arrays
     model = model_name(baton)
     fingerprint = _fingerprint(session, model)
-    cached = baton.cache.get(_CACHE)
-    if cached is not None and cached.fingerprint == fingerprint:
-        return cached
-    index = build_index(session, model, fingerprint)
-    baton.cache[_CACHE] = index
-    return index
+    if cached is not None and cached.writes == writes and cached.fingerprint == fingerprint:
+        arrays = cached.arrays
+    else:
+        arrays = read_library(session, model)
+    baton.cache[_CACHE] = _Cached(arrays, fingerprint, writes, now)
+    return arrays
 
 
-def filter_mask(baton: Baton, index: LibraryIndex, stage: str | None = None,
+def filter_mask(baton: Baton, library: LibraryArrays, stage: str | None = None,
                 type: str | None = None, persona: str | None = None,
                 industry: str | None = None, include_unrecommendable: bool = False) -> np.ndarray:
     """Return the (n,) boolean mask of assets passing the filters; bad filter values raise."""
-    mask = np.ones(len(index), dtype=bool) if include_unrecommendable else \
-        index.recommendable.copy()
+    mask = np.ones(len(library), dtype=bool) if include_unrecommendable else \
+        library.recommendable.copy()
     if stage:
         buying = baton.stages.resolve_buying_stage(stage)
         if buying is None:
             raise ValidationError(f"stage {stage!r} is a closing stage with no buying stage")
-        mask &= index.term_mask("stage", buying)
+        mask &= library.term_mask("stage", buying)
     if type:
         try:
             wanted = resolve_type(type, baton.stages)
         except MetadataError as exc:
             raise ValidationError(str(exc)) from None
-        mask &= index.term_mask("type", wanted)
-    for value, column in ((persona, "personas"), (industry, "industries")):
+        mask &= library.term_mask("type", wanted)
+    for value, dimension, vocabulary in ((persona, "personas", baton.stages.personas),
+                                         (industry, "industries", baton.stages.industries)):
         if value:
             slug = slugify(value)
-            slug = vocabulary_aliases(getattr(baton.stages, column)).get(slug, slug)
-            mask &= index.term_mask(column, slug)
+            slug = vocabulary_aliases(vocabulary).get(slug, slug)
+            mask &= library.term_mask(dimension, slug)
     return mask
-
-
-def search_index(index: LibraryIndex, query_vector: np.ndarray, k: int,
-                 mask: np.ndarray | None) -> list[SearchHit]:
-    """Return the top-``k`` hits of ``query_vector`` over ``index`` within ``mask``."""
-    if len(index) == 0:
-        return []
-    rows, scores = cosine_top_k(query_vector, index.asset_vectors, k, mask)
-    hits = []
-    for row, score in zip(rows.tolist(), scores.tolist(), strict=True):
-        span = np.arange(index.passage_offsets[row], index.passage_offsets[row + 1])
-        best = best_passage(query_vector, index.passage_vectors, span)
-        hits.append(SearchHit(
-            asset_id=index.asset_ids[row], title=index.titles[row], score=float(score),
-            passage=index.passage_texts[best] if best >= 0 else "",
-            stage=index.stage[row], type=index.type[row], url=index.urls[row],
-        ))
-    return hits
 
 
 def search_assets(baton: Baton, session: Session, query: str, k: int = 10,
@@ -246,14 +202,14 @@ def search_assets(baton: Baton, session: Session, query: str, k: int = 10,
         raise ValidationError("search query is empty")
     if int(k) < 1:
         raise ValidationError(f"k must be at least 1, not {k}")
-    index = get_library_index(baton, session)
-    mask = filter_mask(baton, index, stage, type, persona, industry, include_unrecommendable)
-    if len(index) == 0 or not mask.any():
+    library = get_library_index(baton, session)
+    mask = filter_mask(baton, library, stage, type, persona, industry, include_unrecommendable)
+    if len(library) == 0 or not mask.any():
         return []
     vector = baton.embedder.encode([query.strip()])[0]
-    if vector.shape[0] != index.asset_vectors.shape[1]:
+    if vector.shape[0] != library.asset_vectors.shape[1]:
         raise ModelError(
             f"the query model gives {vector.shape[0]}-dimensional vectors but the library holds "
-            f"{index.asset_vectors.shape[1]}; run `baton reembed`"
+            f"{library.asset_vectors.shape[1]}; run `baton reembed`"
         )
-    return search_index(index, vector, int(k), mask)
+    return library.search(vector, int(k), mask)

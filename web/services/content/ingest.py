@@ -1,4 +1,4 @@
-"""The content library: ingest files and uploads, re-embed, and (re-exported) search and edits.
+"""The content library: ingest files and uploads, re-embed.
 
 Ingest is idempotent by content hash (sha256 of the file and its sidecar): unchanged files cost
 a hash and no embedding work; changed files are re-extracted and re-embedded; ``prune`` retires
@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from rich.console import Console
+from rich.progress import Progress
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -38,25 +40,11 @@ from recommender.content.asset_files import (
 from recommender.content.embedding import normalize_rows
 from recommender.content.extract import extract, format_for_name
 from recommender.content.passages import split_passages
+from recommender.content.tagging import Taggers, infer_tags
 from recommender.errors import BatonError, ConflictError, ExtractionError
 from web.runtime import Baton
-from web.services.content.editing import (  # noqa: F401  re-exported service functions
-    ReviewItem,
-    archive_asset,
-    confirm_stage,
-    delete_asset,
-    get_asset,
-    review_queue,
-    update_asset,
-)
-from web.services.content.index import (  # noqa: F401  re-exported service functions
-    LibraryIndex,
-    SearchHit,
-    get_library_index,
-    model_name,
-    search_assets,
-)
-from web.services.content.tagging import Taggers, fit_taggers, infer, retag
+from web.services.content.index import invalidate_library, model_name
+from web.services.content.tagging import fit_taggers, retag
 
 BATCH_ASSETS = 128  # assets whose passages are embedded together (one sort by length)
 
@@ -111,14 +99,19 @@ def _progress(enabled: bool | Callable, total: int) -> Iterator[Callable[[int], 
 
         yield step
     elif enabled and total:
-        from rich.console import Console
-        from rich.progress import Progress
-
         with Progress(console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("ingesting", total=total)
-            yield lambda n=1: bar.advance(task, n)
+
+            def advance(n: int = 1) -> None:
+                bar.advance(task, n)
+
+            yield advance
     else:
-        yield lambda n=1: None
+        yield _no_progress
+
+
+def _no_progress(n: int = 1) -> None:
+    """Count nothing: progress display is off."""
 
 
 def _embed(baton: Baton, work: list[_Work]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -147,7 +140,7 @@ def _store(baton: Baton, item: _Work, vector: np.ndarray, passage_vectors: np.nd
         stage_given = {"stage": meta.stage, "stage_source": "given"}
         if meta.stage is None and asset.stage_source == "confirmed":
             stage_given = {"stage": asset.stage, "stage_source": "confirmed"}
-        tags = infer(taggers, vector, {
+        tags = infer_tags(taggers, vector, {
             "type": meta.type, **stage_given,
             "personas": meta.personas if "personas" in given else None,
             "industries": meta.industries if "industries" in given else None,
@@ -187,17 +180,41 @@ def ingest_paths(baton: Baton, paths, prune: bool = False,
                  progress: bool | Callable = False) -> IngestReport:
     """Ingest asset files and folders: new and changed files embedded, the rest untouched."""
     report = IngestReport()
-    settings = baton.settings
     files, missing = discover(list(paths))
     report.failed.extend((display_path(p), reason) for p, reason in missing)
     model = model_name(baton)
-    with baton.session() as session:
+    with baton.sessions() as session:  # read only
         stored = {r.id: r for r in session.execute(
             select(Asset.id, Asset.source_path, Asset.content_hash, Asset.embedding_model,
                    Asset.status))}
+    owner: dict[str, str] = {}  # asset id -> the file that claims it in this run
+    todo = _changed_files(files, stored, model, owner, report)
+    taggers: Taggers | None = None
+    with _progress(progress, len(files)) as step:
+        step(len(files) - len(todo))
+        for start in range(0, len(todo), BATCH_ASSETS):
+            chunk = todo[start:start + BATCH_ASSETS]
+            work = _load_batch(baton, chunk, owner, stored, report)
+            if work:
+                if taggers is None:
+                    with baton.sessions() as session:  # read only
+                        taggers = fit_taggers(baton, session, model)
+                _store_batch(baton, work, taggers, model, owner, report)
+            step(len(chunk))
+
+    if prune:
+        report.retired.extend(_prune(baton, [Path(p) for p in paths], files))
+    if report.new or report.updated or report.retired:
+        report.tagging = retag(baton, model).as_dict()
+        invalidate_library(baton)
+    return report
+
+
+def _changed_files(files: list[AssetFile], stored: dict, model: str, owner: dict[str, str],
+                   report: IngestReport) -> list[tuple[AssetFile, str | None]]:
+    """Return the files to (re-)ingest with the id stored for their path; note the unchanged."""
     by_path = {r.source_path: r for r in stored.values()
                if r.source_path and r.status != "retired"}
-    owner: dict[str, str] = {}  # asset id -> the file that claims it in this run
     todo: list[tuple[AssetFile, str | None]] = []
     for file in files:
         try:
@@ -211,53 +228,45 @@ def ingest_paths(baton: Baton, paths, prune: bool = False,
             owner[row.id] = display_path(file.path)
             continue
         todo.append((file, row.id if row is not None else None))
+    return todo
 
-    taggers: Taggers | None = None
-    with _progress(progress, len(files)) as step:
-        step(len(files) - len(todo))
-        for start in range(0, len(todo), BATCH_ASSETS):
-            chunk = todo[start:start + BATCH_ASSETS]
-            work: list[tuple[_Work, str | None]] = []
-            for file, old_id in chunk:
-                shown = display_path(file.path)
-                try:
-                    loaded = load_asset(file, stages=baton.stages,
-                                        max_bytes=settings.max_file_bytes,
-                                        max_pdf_pages=settings.max_pdf_pages)
-                    _claim(loaded.metadata.id, shown, file, owner, stored)
-                except BatonError as exc:
-                    report.failed.append((shown, str(exc)))
-                    continue
-                except OSError as exc:
-                    report.failed.append((shown, f"cannot read: {exc.strerror or exc}"))
-                    continue
-                passages = split_passages(loaded.extracted.text, settings.passage_words)
-                work.append((_Work(file, loaded, passages, shown), old_id))
-            if not work:
-                step(len(chunk))
-                continue
-            if taggers is None:
-                with baton.session() as session:
-                    taggers = fit_taggers(baton, session, model)
-            embedded = _embed(baton, [w for w, _ in work])
-            for (item, old_id), (vector, passage_vectors) in zip(work, embedded, strict=True):
-                try:
-                    created = _store(baton, item, vector, passage_vectors, taggers, model,
-                                     old_id)
-                except (SQLAlchemyError, BatonError) as exc:
-                    owner.pop(item.loaded.metadata.id, None)
-                    report.failed.append((item.display, f"could not be stored: {exc}"))
-                    continue
-                (report.new if created else report.updated).append(item.loaded.metadata.id)
-                if old_id and old_id != item.loaded.metadata.id:
-                    report.retired.append(old_id)
-            step(len(chunk))
 
-    if prune:
-        report.retired.extend(_prune(baton, [Path(p) for p in paths], files))
-    if report.new or report.updated or report.retired:
-        report.tagging = retag(baton, model).as_dict()
-    return report
+def _load_batch(baton: Baton, chunk: list[tuple[AssetFile, str | None]], owner: dict[str, str],
+                stored: dict, report: IngestReport) -> list[tuple[_Work, str | None]]:
+    """Read and split the files of one batch; files that cannot be read go to ``failed``."""
+    settings = baton.settings
+    work: list[tuple[_Work, str | None]] = []
+    for file, old_id in chunk:
+        shown = display_path(file.path)
+        try:
+            loaded = load_asset(file, stages=baton.stages, max_bytes=settings.max_file_bytes,
+                                max_pdf_pages=settings.max_pdf_pages)
+            _claim(loaded.metadata.id, shown, file, owner, stored)
+        except BatonError as exc:
+            report.failed.append((shown, str(exc)))
+            continue
+        except OSError as exc:
+            report.failed.append((shown, f"cannot read: {exc.strerror or exc}"))
+            continue
+        passages = split_passages(loaded.extracted.text, settings.passage_words)
+        work.append((_Work(file, loaded, passages, shown), old_id))
+    return work
+
+
+def _store_batch(baton: Baton, work: list[tuple[_Work, str | None]], taggers: Taggers,
+                 model: str, owner: dict[str, str], report: IngestReport) -> None:
+    """Embed one batch in one call, then store each asset in its own transaction."""
+    embedded = _embed(baton, [w for w, _ in work])
+    for (item, old_id), (vector, passage_vectors) in zip(work, embedded, strict=True):
+        try:
+            created = _store(baton, item, vector, passage_vectors, taggers, model, old_id)
+        except (SQLAlchemyError, BatonError) as exc:
+            owner.pop(item.loaded.metadata.id, None)
+            report.failed.append((item.display, f"could not be stored: {exc}"))
+            continue
+        (report.new if created else report.updated).append(item.loaded.metadata.id)
+        if old_id and old_id != item.loaded.metadata.id:
+            report.retired.append(old_id)
 
 
 def _claim(asset_id: str, shown: str, file: AssetFile, owner: dict[str, str],
@@ -284,9 +293,11 @@ def _prune(baton: Baton, roots: list[Path], files: list[AssetFile]) -> list[str]
     with baton.session() as session:
         for asset in session.scalars(select(Asset).where(Asset.status != "retired",
                                                          Asset.source_path.is_not(None))):
-            path = Path(asset.source_path)
+            source = asset.source_path
+            assert source is not None  # excluded by the query
+            path = Path(source)
             inside = any(path.is_relative_to(folder) for folder in folders)
-            if inside and asset.source_path not in present and not path.exists():
+            if inside and source not in present and not path.exists():
                 asset.status = "retired"
                 retired.append(asset.id)
     return retired
@@ -305,7 +316,7 @@ def ingest_upload(baton: Baton, filename: str, data: bytes, metadata: dict) -> s
     meta, given = parse_metadata(
         raw, stages=baton.stages, default_asset_id=default_id(Path(safe), Path(".")),
         default_title=extracted.title or Path(safe).stem)
-    with baton.session() as session:
+    with baton.sessions() as session:  # read only
         existing = session.get(Asset, meta.id)
         if existing is not None and existing.status != "retired":
             raise ConflictError(f"asset {meta.id!r} already exists")
@@ -318,11 +329,12 @@ def ingest_upload(baton: Baton, filename: str, data: bytes, metadata: dict) -> s
     item = _Work(None, loaded, split_passages(extracted.text, settings.passage_words), safe,
                  stored_file=stored_name)
     model = model_name(baton)
-    with baton.session() as session:
+    with baton.sessions() as session:  # read only
         taggers = fit_taggers(baton, session, model)
     vector, passage_vectors = _embed(baton, [item])[0]
     _store(baton, item, vector, passage_vectors, taggers, model, None)
     retag(baton, model)
+    invalidate_library(baton)
     return meta.id
 
 
@@ -330,7 +342,7 @@ def reembed(baton: Baton, all_assets: bool = False,
             progress: bool | Callable = False) -> list[str]:
     """Re-embed assets embedded with another model (all assets with ``all_assets``)."""
     model = model_name(baton)
-    with baton.session() as session:
+    with baton.sessions() as session:  # read only
         query = select(Asset.id).where(Asset.status != "retired")
         if not all_assets:
             query = query.where((Asset.embedding_model != model) | Asset.embedding.is_(None)
@@ -363,4 +375,5 @@ def reembed(baton: Baton, all_assets: bool = False,
             step(len(chunk))
     if done:
         retag(baton, model)
+        invalidate_library(baton)
     return done

@@ -26,6 +26,7 @@ from recommender.crm.formats import (
     read_baton_history,
     read_baton_opportunities,
 )
+from recommender.crm.records import event_columns, opportunity_columns, same_event, stage_at
 from recommender.crm.vendors import (
     read_hubspot_deals,
     read_hubspot_history,
@@ -35,14 +36,13 @@ from recommender.crm.vendors import (
 )
 from recommender.domain import EventRecord, OpportunityRecord, StageChangeRecord, utcnow
 from recommender.errors import BatonError
+from web.runtime import Baton
 from web.services.crm.rows import (
     EVENT_COLUMNS,
     apply_opportunity_values,
-    event_row,
     fast_insert,
-    opportunity_values,
-    same_event,
-    stage_at,
+    insert_ignoring_duplicates,
+    stored_event_ids,
 )
 
 BATCH_SIZE = 5000
@@ -50,6 +50,7 @@ HISTORY_CACHE_SIZE = 200_000
 EVENT_BATCH = 10_000  # fewer, larger commits: the same hot index pages are written once
 OPPORTUNITY_BATCH = 1000
 MAX_KEPT_ERRORS = 10_000
+HISTORY_KEY = ["opportunity_id", "to_stage", "changed_at"]  # one stage change, once
 PIPELINE_OF_FORMAT = {"baton": None, "salesforce": "salesforce", "hubspot": "hubspot"}
 
 
@@ -92,7 +93,7 @@ class ImportReport:
 
 
 class _Importer:
-    def __init__(self, baton, fmt: str, on_error: Callable[[RowError], None] | None):
+    def __init__(self, baton: Baton, fmt: str, on_error: Callable[[RowError], None] | None):
         self.baton = baton
         self.fmt = fmt
         self.resolver = StageResolver(baton.stages, PIPELINE_OF_FORMAT[fmt])
@@ -117,21 +118,6 @@ class _Importer:
                 self.reject(item)
             else:
                 yield item
-
-    def insert(self, session: Session, table, rows: list[dict], conflict: list[str]) -> None:
-        if not rows:
-            return
-        dialect = session.get_bind().dialect.name
-        if dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        elif dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:  # pragma: no cover - other databases: rely on the pre-checks
-            from sqlalchemy import insert as plain_insert
-
-            session.execute(plain_insert(table), rows)
-            return
-        session.execute(insert(table).on_conflict_do_nothing(index_elements=conflict), rows)
 
     # -- opportunities ---------------------------------------------------------------------
     def opportunities(self, session: Session, plan: ImportPlan, has_history: bool) -> None:
@@ -172,7 +158,7 @@ class _Importer:
             select(Opportunity).where(Opportunity.opportunity_id.in_(ids)))}
         counts = self.report.counts
         for _, record in batch:
-            values = opportunity_values(record, self.resolver)
+            values = opportunity_columns(record, self.resolver)
             row = existing.get(record.opportunity_id)
             if row is None:
                 session.add(Opportunity(opportunity_id=record.opportunity_id, **values))
@@ -223,11 +209,10 @@ class _Importer:
                              "changed_at": record.changed_at})
                 total += 1
                 if len(rows) >= BATCH_SIZE:
-                    self.insert(session, table, rows,
-                                ["opportunity_id", "to_stage", "changed_at"])
+                    insert_ignoring_duplicates(session, table, rows, HISTORY_KEY)
                     session.commit()
                     rows = []
-            self.insert(session, table, rows, ["opportunity_id", "to_stage", "changed_at"])
+            insert_ignoring_duplicates(session, table, rows, HISTORY_KEY)
             session.commit()
         after = session.scalar(select(func.count()).select_from(table)) or 0
         self.report.counts["stage_changes_added"] += after - before
@@ -304,7 +289,7 @@ class _Importer:
         blank: set[str] = set()
         for line, record in batch:
             try:
-                row = event_row(record, self.resolver, pipelines[record.opportunity_id])
+                row = event_columns(record, self.resolver, pipelines[record.opportunity_id])
             except BatonError as exc:
                 self.reject(RowError(path, line, str(exc)))
                 continue
@@ -321,7 +306,7 @@ class _Importer:
             lines[record.event_id] = line
             if not record.stage:
                 blank.add(record.event_id)
-        stored_ids = self._stored_event_ids(session, list(rows)) if rows else []
+        stored_ids = stored_event_ids(session, list(rows)) if rows else []
         if stored_ids:
             cols = [ContentEvent.event_id, ContentEvent.opportunity_id, ContentEvent.asset_id,
                     ContentEvent.event_type, ContentEvent.stage, ContentEvent.occurred_at,
@@ -342,18 +327,6 @@ class _Importer:
                     ["event_id"])
         counts["events_added"] += len(rows)
         session.commit()
-
-    def _stored_event_ids(self, session: Session, ids: list[str]) -> list[str]:
-        """Return which of ``ids`` are stored, through the driver (the common answer: none)."""
-        connection = session.connection()
-        if connection.dialect.name == "postgresql":
-            result = connection.exec_driver_sql(
-                "SELECT event_id FROM content_events WHERE event_id = ANY(%s)", (ids,))
-        else:
-            marks = ", ".join(["?"] * len(ids))
-            result = connection.exec_driver_sql(
-                f"SELECT event_id FROM content_events WHERE event_id IN ({marks})", tuple(ids))
-        return [r[0] for r in result]
 
     def _stage_at_time(self, session: Session, rows: list[dict], pipelines) -> None:
         """Fill stage and buying stage of events that gave none: the deal's stage back then."""
@@ -387,7 +360,7 @@ class _Importer:
                 row["buying_stage"] = None
 
 
-def import_crm(baton, paths: Iterable[str | Path], format: str = "baton",
+def import_crm(baton: Baton, paths: Iterable[str | Path], format: str = "baton",
                on_error: Callable[[RowError], None] | None = None) -> ImportReport:
     """Import CRM export files or directories; report counts and every rejected row."""
     plan = plan_import(list(paths), format)
@@ -406,16 +379,11 @@ def import_crm(baton, paths: Iterable[str | Path], format: str = "baton",
         format == "hubspot" and any(
             any(c.startswith("date entered") for c in read_header(p) or [])
             for p in plan.files["opportunities"]))
-    session = baton.sessions()
-    try:
+    # Each batch commits; closing the session on an error rolls back the unfinished batch only.
+    with baton.sessions() as session:
         importer.opportunities(session, plan, has_history)
         importer.history(session, plan)
         if plan.files["opportunities"] or plan.files["stage_history"]:
             importer.fill_stage_entered(session)
         importer.events(session, plan)
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
     return report

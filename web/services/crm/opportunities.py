@@ -1,8 +1,7 @@
-"""Opportunities: import, upsert from the CRM, stage history, stuck deals and the pipeline view."""
+"""Opportunities: upsert from the CRM, stage history, stuck deals and the pipeline view."""
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -11,30 +10,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from models import Opportunity, StageChange
-from recommender.crm.csv_reading import parse_amount, parse_datetime
-from recommender.crm.formats import StageResolver, status_for
+from recommender.crm.formats import StageResolver
+from recommender.crm.records import parse_opportunity_fields, place_update
 from recommender.crm.stuck import DAY_SECONDS, StuckDetector, completed_visits
-from recommender.domain import OPPORTUNITY_STATUSES, utc_naive, utcnow
+from recommender.domain import OPPORTUNITY_STATUSES, utcnow
 from recommender.errors import BatonError, NotFoundError, ValidationError
-from web.services.crm.importing import ImportReport, import_crm
-
-__all__ = [
-    "ImportReport",
-    "StuckStatus",
-    "get_opportunity",
-    "import_crm",
-    "list_opportunities",
-    "opportunity_history",
-    "pipeline_overview",
-    "stuck_detector",
-    "stuck_status",
-    "upsert_opportunity",
-]
-
-TEXT_FIELDS = ("name", "account", "industry", "persona", "owner", "notes")
-TIME_FIELDS = ("created_at", "stage_entered_at", "closed_at")
-UPSERT_FIELDS = (*TEXT_FIELDS, *TIME_FIELDS, "amount", "stage", "status", "products",
-                 "pipeline")
+from web.runtime import Baton
+from web.services.crm.rows import set_changed
 
 
 def get_opportunity(session: Session, opportunity_id: str) -> Opportunity:
@@ -53,97 +35,47 @@ def opportunity_history(session: Session, opportunity_id: str) -> list[StageChan
         .order_by(StageChange.changed_at, StageChange.id)))
 
 
-def _time(value, key: str) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return utc_naive(value) if value else None
-    if not isinstance(value, str):
-        raise ValidationError(f"{key} must be an ISO 8601 string, not {type(value).__name__}")
-    return parse_datetime(value, key)
-
-
-def _clean(data: dict) -> dict:
-    unknown = sorted(set(data) - set(UPSERT_FIELDS) - {"opportunity_id"})
-    if unknown:
-        raise ValidationError(
-            f"unknown field(s) {', '.join(unknown)}; expected {', '.join(UPSERT_FIELDS)}")
-    out: dict = {}
-    for key, value in data.items():
-        if key == "opportunity_id":
-            continue
-        if key in TEXT_FIELDS or key in ("stage", "status", "pipeline"):
-            if value is None:
-                value = ""
-            if not isinstance(value, str):
-                raise ValidationError(f"{key} must be a string")
-            out[key] = value.strip() if key != "notes" else value
-        elif key in TIME_FIELDS:
-            out[key] = _time(value, key)
-        elif key == "amount":
-            out[key] = _amount(value)
-        elif key == "products":
-            if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
-                raise ValidationError("products must be a list of strings")
-            out[key] = [p.strip() for p in value if p.strip()]
-    return out
-
-
-def _amount(value) -> float | None:
-    if value is None or isinstance(value, str):
-        return parse_amount(value, "amount")
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValidationError(f"amount must be a number, not {type(value).__name__}")
-    if not math.isfinite(value) or value < 0:
-        raise ValidationError(f"amount {value} must be a non-negative number")
-    return float(value)
-
-
-def upsert_opportunity(baton, session: Session, opportunity_id: str,
+def upsert_opportunity(baton: Baton, session: Session, opportunity_id: str,
                        data: dict) -> tuple[Opportunity, bool]:
     """Create or update an opportunity from the CRM; a stage change appends to its history."""
     opportunity_id = (opportunity_id or "").strip()
     if not opportunity_id or len(opportunity_id) > 200:
         raise ValidationError("opportunity_id must be 1 to 200 characters")
-    values = _clean(data)
+    values = parse_opportunity_fields(data)
     row = session.get(Opportunity, opportunity_id)
     created = row is None
     if created and not values.get("stage"):
         raise ValidationError("stage is required to create an opportunity")
-    pipeline_name = values.pop("pipeline", "") or (None if created else row.pipeline)
-    resolver = StageResolver(baton.stages, pipeline_name)
-    now = utcnow()
-    old_stage = None if created else row.stage
     # Resolve and check everything before touching the session.
-    pipeline, stage = resolver.find(values.pop("stage", "") or old_stage, pipeline_name)
-    moved = created or stage.name != old_stage
-    given_status = values.pop("status", "")
-    if not given_status and not moved and stage.outcome is None:
-        given_status = row.status  # e.g. lost at an open stage stays lost on a field update
-    status = status_for(stage, given_status or "")
-    if created:
+    place = place_update(baton.stages, values.pop("stage", ""), values.pop("pipeline", ""),
+                         values.pop("status", ""),
+                         None if row is None else (row.pipeline, row.stage, row.status))
+    now = utcnow()
+    old_stage = None if row is None else row.stage
+    if row is None:
         row = Opportunity(opportunity_id=opportunity_id, products=[])
         session.add(row)
     entered = values.pop("stage_entered_at", None)
     closed_at = values.pop("closed_at", None)
-    for key, value in values.items():
-        if getattr(row, key) != value:
-            setattr(row, key, value)
+    set_changed(row, values)
     if created and row.created_at is None:
         row.created_at = now
-    if row.pipeline != pipeline:
-        row.pipeline = pipeline
-    if moved:
+    if row.pipeline != place.pipeline:
+        row.pipeline = place.pipeline
+    if place.moved:
         when = entered or (row.created_at if created else None) or now
         session.add(StageChange(opportunity_id=opportunity_id, from_stage=old_stage,
-                                to_stage=stage.name, changed_at=when))
-        row.stage, row.buying_stage, row.stage_entered_at = stage.name, stage.buying_stage, when
+                                to_stage=place.stage.name, changed_at=when))
+        row.stage, row.buying_stage = place.stage.name, place.stage.buying_stage
+        row.stage_entered_at = when
     elif entered is not None and row.stage_entered_at != entered:
         row.stage_entered_at = entered
-    if row.status != status:
-        row.status = status
-    if status == "open":
+    if row.status != place.status:
+        row.status = place.status
+    if place.status == "open":
         row.closed_at = None
     elif closed_at is not None or row.closed_at is None:
-        row.closed_at = closed_at or (entered if moved and entered else now)
+        row.closed_at = closed_at or (entered if place.moved and entered else now)
     session.commit()
     return row, created
 
@@ -165,7 +97,7 @@ def _history_fingerprint(session: Session) -> tuple:
         select(func.count(StageChange.id), func.max(StageChange.id))).one())
 
 
-def stuck_detector(baton, session: Session) -> StuckDetector:
+def stuck_detector(baton: Baton, session: Session) -> StuckDetector:
     """Return the stuck detector fitted on the stage history; refit when the history grows."""
     fingerprint = _history_fingerprint(session)
     cached = baton.cache.get("crm.stuck_detector")
@@ -223,7 +155,7 @@ def _assess(detector: StuckDetector, opportunity: Opportunity, now: datetime) ->
     return StuckStatus(stuck, round(days, 1), round(threshold, 1), reason)
 
 
-def stuck_status(baton, session: Session, opportunity: Opportunity,
+def stuck_status(baton: Baton, session: Session, opportunity: Opportunity,
                  now: datetime | None = None) -> StuckStatus:
     """Say whether an open opportunity has been in its stage longer than advancing deals did."""
     return _assess(stuck_detector(baton, session), opportunity, now or utcnow())
@@ -246,7 +178,7 @@ def _row(opportunity: Opportunity, status: StuckStatus) -> dict:
     }
 
 
-def pipeline_overview(baton, session: Session, sort: str = "days", owner: str | None = None,
+def pipeline_overview(baton: Baton, session: Session, sort: str = "days", owner: str | None = None,
                       stuck_only: bool = False, now: datetime | None = None) -> list[dict]:
     """Group open opportunities by pipeline stage, in pipeline order, with stuck flags."""
     if sort not in SORT_KEYS:
@@ -278,7 +210,7 @@ def pipeline_overview(baton, session: Session, sort: str = "days", owner: str | 
     return out
 
 
-def list_opportunities(baton, session: Session, filters: dict | None = None, page: int = 1,
+def list_opportunities(baton: Baton, session: Session, filters: dict | None = None, page: int = 1,
                        per_page: int = 50) -> tuple[list[Opportunity], int]:
     """Return one page of opportunities matching ``filters`` and the total count."""
     filters = dict(filters or {})

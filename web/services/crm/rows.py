@@ -1,17 +1,18 @@
-"""Row-level helpers of the CRM import: column values, comparisons, the fast batch insert."""
+"""Database writes of the CRM import: batch inserts that skip duplicates, updates of stored rows.
+
+Turning records into column values is the core's job (``recommender.crm.records``).
+"""
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from datetime import datetime
 from operator import itemgetter
 
 from sqlalchemy import DateTime
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models import Opportunity
-from recommender.crm.formats import StageResolver
-from recommender.domain import EventRecord, OpportunityRecord, utcnow
+from recommender.domain import utcnow
 
 EVENT_COLUMNS = ("event_id", "opportunity_id", "asset_id", "event_type", "stage", "buying_stage",
                  "occurred_at", "user", "propensity", "recommendation_id", "created_at")
@@ -55,31 +56,33 @@ def fast_insert(session: Session, table, columns: tuple[str, ...], rows: list[di
     connection.exec_driver_sql(sql, params)
 
 
-def stage_at(changes: list[tuple[datetime, str | None, str]], when: datetime,
-             current: str, times: list[datetime] | None = None) -> str:
-    """Return the stage an opportunity was in at ``when`` given its sorted stage changes.
+def insert_ignoring_duplicates(session: Session, table, rows: list[dict],
+                               conflict: list[str]) -> None:
+    """Insert ``rows`` into ``table``; rows that clash on the ``conflict`` columns are skipped."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        session.execute(
+            sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict), rows)
+    elif dialect == "postgresql":
+        session.execute(
+            postgresql.insert(table).on_conflict_do_nothing(index_elements=conflict), rows)
+    else:  # pragma: no cover - other databases: rely on the pre-checks
+        session.execute(table.insert(), rows)
 
-    ``times`` (the changes' times) may be passed in when the caller keeps them.
-    """
-    if not changes:
-        return current
-    i = bisect_right(times if times is not None else [c[0] for c in changes], when)
-    if i > 0:
-        return changes[i - 1][2]
-    return changes[0][1] or changes[0][2]
 
-
-def opportunity_values(record: OpportunityRecord, resolver: StageResolver) -> dict:
-    """Return the column values of an imported opportunity (pipeline and buying stage resolved)."""
-    pipeline, stage = resolver.find(record.stage)
-    return {
-        "name": record.name, "account": record.account, "industry": record.industry,
-        "persona": record.persona, "amount": record.amount, "owner": record.owner,
-        "created_at": record.created_at, "pipeline": pipeline, "stage": stage.name,
-        "buying_stage": stage.buying_stage, "stage_entered_at": record.stage_entered_at,
-        "status": record.status, "closed_at": record.closed_at, "notes": record.notes,
-        "products": list(record.products),
-    }
+def stored_event_ids(session: Session, ids: list[str]) -> list[str]:
+    """Return which of ``ids`` are stored, through the driver (the common answer: none)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        result = connection.exec_driver_sql(
+            "SELECT event_id FROM content_events WHERE event_id = ANY(%s)", (ids,))
+    else:
+        marks = ", ".join(["?"] * len(ids))
+        result = connection.exec_driver_sql(
+            f"SELECT event_id FROM content_events WHERE event_id IN ({marks})", tuple(ids))
+    return [r[0] for r in result]
 
 
 # Blank values in an export never erase what is stored (a report may omit columns); these
@@ -88,41 +91,28 @@ ALWAYS_SET = {"pipeline", "stage", "buying_stage", "status"}
 
 
 def apply_opportunity_values(row: Opportunity, values: dict) -> dict:
-    """Set changed columns on ``row``; return ``{column: old value}`` for what changed."""
-    changed = {}
+    """Set an imported opportunity's changed columns; return ``{column: old value}``."""
     reopened = values["status"] == "open" and row.status != "open"
+    given = {}
     for key, value in values.items():
         if key not in ALWAYS_SET and value in (None, "", []):
             if not (key == "closed_at" and reopened):
                 continue
         if key == "stage_entered_at" and value is None:
             continue
+        given[key] = value
+    return set_changed(row, given)
+
+
+def set_changed(row: Opportunity, values: dict) -> dict:
+    """Set the columns whose value differs from ``values``; return ``{column: old value}``.
+
+    Unchanged columns are not touched, so re-sending the same data writes nothing.
+    """
+    changed = {}
+    for key, value in values.items():
         old = getattr(row, key)
         if old != value:
             changed[key] = old
             setattr(row, key, value)
     return changed
-
-
-def event_row(record: EventRecord, resolver: StageResolver, pipeline: str) -> dict:
-    """Return the insert values of an event; its stage is resolved in the deal's pipeline."""
-    stage, buying = "", None
-    if record.stage:
-        stage, buying = resolver.event_stage(record.stage, pipeline)
-    return {
-        "event_id": record.event_id, "opportunity_id": record.opportunity_id,
-        "asset_id": record.asset_id, "event_type": record.event_type, "stage": stage,
-        "buying_stage": buying, "occurred_at": record.occurred_at, "user": record.user,
-        "propensity": record.propensity, "recommendation_id": record.recommendation_id,
-    }
-
-
-_EVENT_FIELDS = ("opportunity_id", "asset_id", "event_type", "occurred_at", "user",
-                 "propensity", "recommendation_id")
-
-
-def same_event(stored, row: dict, compare_stage: bool = True) -> bool:
-    """True when two events with one id carry the same content."""
-    if any(stored[k] != row[k] for k in _EVENT_FIELDS):
-        return False
-    return not compare_stage or stored["stage"] == row["stage"]

@@ -1,22 +1,22 @@
-"""Marketer analytics: content influence, gaps, funnel and the quarterly review.
+"""Marketer analytics: content influence, gaps, funnel, the quarterly review and policy value.
 
-Effects come from the trained outcome model (``web.services.learning.training.current_model``); without
-one, influence rows say "model not trained — run baton train" and gaps still list the cells
-with no asset. The maths lives in ``recommender.learning.analytics``, ``recommender.learning.funnel`` and
+Effects come from the trained outcome model (``current_model``, imported from
+``web.services.learning.training``); without one, influence rows say "model not trained — run
+baton train" and gaps still list the cells with no asset. The maths lives in
+``recommender.learning.analytics``, ``recommender.learning.funnel`` and
 ``recommender.learning.review``; this module only reads the database into plain records.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Asset, ContentEvent, ContentRequest, Opportunity, StageChange
 from recommender.domain import utcnow, vocabulary_name
-from recommender.errors import UnknownStageError, ValidationError
+from recommender.errors import ValidationError
 from recommender.learning.analytics import (
     AssetInfo,
     GapCell,
@@ -25,22 +25,19 @@ from recommender.learning.analytics import (
     influence_rows,
     naive_rates,
 )
+from recommender.learning.effects import ContentEffectModel
 from recommender.learning.funnel import FunnelRow, StageInfo, funnel_rows, stage_visits
-from recommender.learning.review import ReviewInput, review_csv, review_markdown
+from recommender.learning.review import ReviewInput, review_csv, review_markdown, write_csv
+from recommender.learning.stage_names import StageMapper
 from web.runtime import Baton
-from web.services.learning import training as learning
-from web.services.learning.policy_evaluation import OPEReport, evaluate_policy
+from web.services.learning.policy_evaluation import OPEReport, TargetPolicy, evaluate_logged
+from web.services.learning.training import current_model
 
 __all__ = ["OPEReport", "evaluate_policy", "influence", "gaps", "funnel", "quarterly_review",
            "current_model", "MIN_SUPPORT", "NOT_TRAINED"]
 
 MIN_SUPPORT = 20
 NOT_TRAINED = "model not trained — run baton train"
-
-
-def current_model(baton: Baton) -> Any | None:
-    """Return the trained content-effect model, or None when none is trained."""
-    return learning.current_model(baton)
 
 
 def resolve_stage(baton: Baton, stage: str | None) -> str | None:
@@ -52,30 +49,6 @@ def resolve_stage(baton: Baton, stage: str | None) -> str | None:
         raise ValidationError(f"stage {stage!r} is a closed stage; give a buying stage "
                               f"({', '.join(baton.stages.buying_stage_names)})")
     return buying
-
-
-class _StageMapper:
-    """Resolve pipeline stage names to buying stages, once per (name, pipeline)."""
-
-    def __init__(self, baton: Baton):
-        self.stages = baton.stages
-        self.cache: dict[tuple[str, str | None], str | None] = {}
-
-    def __call__(self, name: str | None, pipeline: str | None = None) -> str | None:
-        if not name:
-            return None
-        key = (name, pipeline)
-        if key not in self.cache:
-            try:
-                self.cache[key] = self.stages.resolve_buying_stage(name, pipeline)
-            except UnknownStageError:
-                try:
-                    self.cache[key] = self.stages.resolve_buying_stage(name)
-                except UnknownStageError:
-                    self.cache[key] = None
-        return self.cache[key]
-
-
 
 
 def library_assets(baton: Baton, session: Session) -> dict[str, AssetInfo]:
@@ -91,7 +64,7 @@ def library_assets(baton: Baton, session: Session) -> dict[str, AssetInfo]:
 
 def _naive(baton: Baton, session: Session) -> dict:
     """Count naive win rates per (asset, buying stage) from share events and outcomes."""
-    mapper = _StageMapper(baton)
+    mapper = StageMapper(baton.stages)
     outcomes: dict[str, str] = {}
     pipelines: dict[str, str] = {}
     reached: dict[str, set[str]] = defaultdict(set)
@@ -124,8 +97,8 @@ def influence(baton: Baton, session: Session, stage: str | None = None,
     """Return per asset and buying stage: effect, interval, support, naive rates and verdict."""
     buying = resolve_stage(baton, stage)
     model = current_model(baton)
-    estimates = None if model is None else list(getattr(model, "effects_", []) or [])
-    level = float(getattr(model, "level", 0.9) or 0.9)
+    estimates = None if model is None else list(model.effects_)
+    level = 0.9 if model is None else float(model.level)
     return influence_rows(estimates, library_assets(baton, session), _naive(baton, session),
                           baton.stages.buying_stage_names, stage=buying,
                           min_support=min_support, level=level,
@@ -150,7 +123,8 @@ def gaps(baton: Baton, session: Session, include_covered: bool = False,
                  vocabulary_name(r.industry, stages.industries))
                 for r in session.scalars(select(ContentRequest)
                                          .where(ContentRequest.status == "open"))]
-    open_deals = [(buying, vocabulary_name(persona, stages.personas), vocabulary_name(industry, stages.industries))
+    open_deals = [(buying, vocabulary_name(persona, stages.personas),
+                   vocabulary_name(industry, stages.industries))
                   for buying, persona, industry in session.execute(
                       select(Opportunity.buying_stage, Opportunity.persona, Opportunity.industry)
                       .where(Opportunity.status == "open"))]
@@ -214,11 +188,27 @@ def quarterly_review(baton: Baton, session: Session, period: str = "",
     return review_markdown(data), review_csv(data)
 
 
+def evaluate_policy(baton: Baton, session: Session, reward: str = "engaged",
+                    window_days: float = 14.0, clip: float | None = 100.0,
+                    interval: str = "bootstrap", n_boot: int = 300, level: float = 0.9,
+                    seed: int = 0, model: ContentEffectModel | None = None,
+                    target: TargetPolicy | None = None) -> OPEReport:
+    """Estimate the current ranking's value (reward per list) from the logged lists.
+
+    ``target``, when given, replaces the current ranking: a callable ``(buying_stage,
+    candidates, k, context) -> {asset_id: inclusion probability}`` (no trained model needed).
+    """
+    if model is None and target is None:
+        model = current_model(baton)
+    return evaluate_logged(baton, session, model=model, target=target, reward=reward,
+                           window_days=window_days, clip=clip, interval=interval,
+                           n_boot=n_boot, level=level, seed=seed)
+
+
 def influence_csv(rows: list[InfluenceRow]) -> str:
     """Render influence rows as CSV (text cells neutralised against formula injection)."""
-    from recommender.learning.review import write_csv
-
     header = ["asset_id", "title", "type", "buying_stage", "segment", "effect", "lower", "upper",
               "support", "win_rate_used", "win_rate_not_used", "deals_used", "verdict",
               "explanation"]
-    return write_csv(([getattr(r, h) for h in header] for r in rows), header)
+    records = (r.to_dict() for r in rows)
+    return write_csv(([record[h] for h in header] for record in records), header)

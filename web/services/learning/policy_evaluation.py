@@ -1,52 +1,44 @@
-"""Off-policy evaluation of the current ranking from the logged ``recommended`` events.
+"""Off-policy evaluation of a ranking from the logged ``recommended`` events.
 
-**Logged lists.** ``recommended`` events with a propensity, grouped by ``recommendation_id``
-(or, for imported CSV rows without one, by opportunity and time). Each shown asset's
-propensity is its marginal probability of being in the list under the logging policy.
-
-**Reward** (per shown asset, documented choice):
-
-- ``engaged`` (default): the rep shared the asset, or marked it helpful, on that deal within
-  ``window_days`` after the recommendation. Item-level, so item-wise importance weighting is
-  valid.
-- ``advanced``: the asset was shared within the window *and* the deal then left the list's
-  buying stage forward (a later buying stage, or won) within the window. Closer to the outcome
-  the ranking is meant to move, noisier, and credits every shared asset of the list: whether a
-  deal advances depends on the other assets too, which bends the item-independence assumption
-  of the item-wise estimators (on simulated worlds they land within about 10% of the truth for
-  this reward, within about 2% for ``engaged``; see bench/README.md).
-
-**Target policy** ("the current ranking"): for each logged list, the same number of assets,
-chosen greedily by the trained model's posterior mean effect (segment-aware: persona and
-industry of the deal) among the assets the logging policy showed at that buying stage (so every
-candidate had a positive logging probability). Estimators, intervals and diagnostics are in
-``recommender.learning.ope``.
+This module reads the database into plain rows; the lists, rewards and target policy are built
+by ``recommender.learning.logged_lists`` (where the reward definitions are documented) and the
+estimators, intervals and diagnostics are in ``recommender.learning.ope``. On simulated worlds
+the item-wise estimators land within about 2% of the truth for the ``engaged`` reward and
+within about 10% for ``advanced`` (see bench/README.md).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import ContentEvent, Opportunity, StageChange
 from recommender.domain import vocabulary_name
-from recommender.errors import NotFittedError, UnknownStageError, ValidationError
-from recommender.learning.ope import ESTIMATORS, LoggedLists, OPEResult
-from recommender.learning.ope import evaluate_policy as _evaluate
+from recommender.errors import NotFittedError, ValidationError
+from recommender.learning.effects import ContentEffectModel
+from recommender.learning.logged_lists import (
+    REWARDS,
+    TOUCH_EVENTS,
+    GreedyByEffect,
+    ShownItem,
+    TargetPolicy,
+    build_logged_lists,
+    forward_moves,
+    item_rewards,
+)
+from recommender.learning.ope import ESTIMATORS, OPEResult
+from recommender.learning.ope import evaluate_policy as estimate_policy_value
+from recommender.learning.stage_names import StageMapper
 from web.runtime import Baton
-
-REWARDS = ("engaged", "advanced")
 
 
 @dataclass
 class OPEReport:
-    """The off-policy estimate of the current ranking, with what it was computed on."""
+    """The off-policy estimate of a ranking, with what it was computed on."""
 
     result: OPEResult
     reward: str
@@ -61,31 +53,21 @@ class OPEReport:
         return data
 
 
-def evaluate_policy(baton: Baton, session: Session, reward: str = "engaged",
-                    window_days: float = 14.0, clip: float | None = 100.0,
-                    interval: str = "bootstrap", n_boot: int = 300, level: float = 0.9,
-                    seed: int = 0, model=None, target=None) -> OPEReport:
-    """Estimate the current ranking's value (reward per list) from the logged lists.
+@dataclass(frozen=True)
+class _Deal:
+    pipeline: str | None
+    persona: str | None
+    industry: str | None
 
-    ``target``, when given, replaces the current ranking: a callable ``(buying_stage,
-    candidates, k, context) -> {asset_id: inclusion probability}`` (no trained model needed).
-    """
-    from web.services.learning import analytics  # the one place that finds the trained model
-    from web.services.learning.analytics import _StageMapper
 
-    if reward not in REWARDS:
-        raise ValidationError(f"unknown reward {reward!r}; expected one of {', '.join(REWARDS)}")
-    if window_days <= 0:
-        raise ValidationError(f"window_days={window_days} must be positive")
-    model = model if model is not None or target is not None else analytics.current_model(baton)
-    if model is None and target is None:
-        raise NotFittedError("model not trained — run baton train before evaluate-policy")
-    mapper = _StageMapper(baton)
-    opps = {o: (pipe, persona, industry, status, closed) for o, pipe, persona, industry, status,
-            closed in session.execute(select(
-                Opportunity.opportunity_id, Opportunity.pipeline, Opportunity.persona,
-                Opportunity.industry, Opportunity.status, Opportunity.closed_at))}
+def _deals(session: Session) -> dict[str, _Deal]:
+    return {o: _Deal(pipe or None, persona, industry) for o, pipe, persona, industry in
+            session.execute(select(Opportunity.opportunity_id, Opportunity.pipeline,
+                                   Opportunity.persona, Opportunity.industry))}
 
+
+def _shown_items(baton: Baton, session: Session, deals: dict[str, _Deal]) -> list[ShownItem]:
+    """Read the ``recommended`` events with a propensity whose buying stage is known."""
     rows = session.execute(
         select(ContentEvent.opportunity_id, ContentEvent.asset_id, ContentEvent.stage,
                ContentEvent.buying_stage, ContentEvent.occurred_at, ContentEvent.propensity,
@@ -96,102 +78,83 @@ def evaluate_policy(baton: Baton, session: Session, reward: str = "engaged",
         raise ValidationError("no logged recommended events with propensities to evaluate; "
                               "serve recommendations (or import content_events with a "
                               "propensity column) first")
-    lists: dict = {}
-    items = []  # (list number, opp, asset, stage, time, propensity)
+    mapper = StageMapper(baton.stages)
+    shown = []
     for opp_id, asset_id, stage, buying, when, propensity, rid in rows:
-        pipe = opps.get(opp_id, ("",))[0] or None
-        buying = buying or mapper(stage, pipe)
-        if buying is None:
-            continue
-        key = rid or (opp_id, when, buying)
-        number = lists.setdefault(key, len(lists))
-        items.append((number, opp_id, asset_id, buying, when, float(propensity)))
-    if not items:
+        deal = deals.get(opp_id)
+        buying = buying or mapper(stage, deal.pipeline if deal else None)
+        if buying is not None and propensity is not None:
+            shown.append(ShownItem(opp_id, asset_id, buying, when, float(propensity),
+                                   rid or (opp_id, when, buying)))
+    if not shown:
         raise ValidationError("no logged recommended event has a known buying stage")
+    return shown
 
-    window = timedelta(days=window_days)
-    engaged_types = ("shared", "helpful") if reward == "engaged" else ("shared",)
-    touches: dict[tuple[str, str], list] = defaultdict(list)
+
+def _touches(session: Session, reward: str) -> dict[tuple[str, str], list[datetime]]:
+    """Read when each deal's rep acted on each asset (the reward's events), in time order."""
+    touches: dict[tuple[str, str], list[datetime]] = defaultdict(list)
     for opp_id, asset_id, when in session.execute(
             select(ContentEvent.opportunity_id, ContentEvent.asset_id, ContentEvent.occurred_at)
-            .where(ContentEvent.event_type.in_(engaged_types))
+            .where(ContentEvent.event_type.in_(TOUCH_EVENTS[reward]))
             .order_by(ContentEvent.occurred_at)):
         touches[(opp_id, asset_id)].append(when)
-    order = {s: i for i, s in enumerate(baton.stages.buying_stage_names)}
-    forward: dict[str, list] = defaultdict(list)  # opp -> [(time, buying stage order)]
-    if reward == "advanced":
-        for opp_id, to_stage, when in session.execute(
-                select(StageChange.opportunity_id, StageChange.to_stage, StageChange.changed_at)
-                .order_by(StageChange.changed_at)):
-            pipe = opps.get(opp_id, ("",))[0] or None
-            try:
-                ps = baton.stages.pipeline_stage(to_stage, pipe)
-            except UnknownStageError:  # unknown stage names carry no signal here
-                continue
-            rank = len(order) if ps.outcome == "won" else order.get(ps.buying_stage or "", -1)
-            forward[opp_id].append((when, rank))
+    return touches
 
-    def reward_of(opp_id: str, asset_id: str, buying: str, when) -> float:
-        times = touches.get((opp_id, asset_id), [])
-        i = bisect_left(times, when)
-        if i >= len(times) or times[i] > when + window:
-            return 0.0
-        if reward == "engaged":
-            return 1.0
-        shared_at = times[i]
-        return float(any(shared_at <= t <= when + window and r > order.get(buying, 0)
-                         for t, r in forward.get(opp_id, ())))
 
-    n_lists = len(lists)
-    list_stage = [""] * n_lists
-    list_opp = [""] * n_lists
-    list_size = np.zeros(n_lists, dtype=np.int64)
-    candidates: dict[str, set[str]] = defaultdict(set)
-    for number, opp_id, asset_id, buying, _when, _p in items:
-        list_stage[number], list_opp[number] = buying, opp_id
-        list_size[number] += 1
-        candidates[buying].add(asset_id)
+def _forward(baton: Baton, session: Session,
+             deals: dict[str, _Deal]) -> dict[str, list[tuple[datetime, int]]]:
+    """Read every deal's stage moves ranked by buying stage order."""
+    changes = session.execute(
+        select(StageChange.opportunity_id, StageChange.to_stage, StageChange.changed_at)
+        .order_by(StageChange.changed_at))
+    pipelines = {o: deal.pipeline for o, deal in deals.items()}
+    return forward_moves(changes, pipelines, baton.stages)
 
+
+def _contexts(baton: Baton, shown: list[ShownItem],
+              deals: dict[str, _Deal]) -> dict[str, dict[str, str]]:
+    """Key each listed deal's persona and industry the way serving does."""
     stages = baton.stages
-    ranking_cache: dict[tuple, list[str]] = {}
+    contexts = {}
+    for opp_id in {item.opportunity_id for item in shown}:
+        deal = deals.get(opp_id, _Deal(None, "", ""))
+        contexts[opp_id] = {"persona": vocabulary_name(deal.persona, stages.personas),
+                            "industry": vocabulary_name(deal.industry, stages.industries)}
+    return contexts
 
-    def ranked(buying: str, persona: str, industry: str) -> list[str]:
-        key = (buying, persona, industry)
-        if key not in ranking_cache:
-            ids = sorted(candidates[buying])
-            mean, _sd = model.posterior(ids, buying, {"persona": persona, "industry": industry})
-            mean = np.nan_to_num(np.asarray(mean, dtype=np.float64), nan=-np.inf)
-            ranking_cache[key] = [ids[j] for j in np.argsort(-mean, kind="stable")]
-        return ranking_cache[key]
 
-    policy = []
-    for number in range(n_lists):
-        info = opps.get(list_opp[number], ("", "", "", "", None))
-        stage, k = list_stage[number], int(list_size[number])
-        persona = vocabulary_name(info[1], stages.personas)
-        industry = vocabulary_name(info[2], stages.industries)
-        if target is None:
-            probs = {a: 1.0 for a in ranked(stage, persona, industry)[:k]}
-        else:
-            probs = target(stage, sorted(candidates[stage]), k,
-                           {"persona": persona, "industry": industry})
-        policy.append({(stage, a): float(p) for a, p in probs.items()})
-
-    logged = LoggedLists(
-        list_index=np.array([it[0] for it in items], dtype=np.int64),
-        item_keys=[(it[3], it[2]) for it in items],
-        rewards=np.array([reward_of(it[1], it[2], it[3], it[4]) for it in items]),
-        propensities=np.array([it[5] for it in items]),
-        target=policy,
-        clusters=np.array(list_opp),
-    )
-    result = _evaluate(logged, clip=clip, estimators=ESTIMATORS, interval=interval,
-                       n_boot=n_boot, level=level, seed=seed)
+def _target_policy(model: ContentEffectModel | None,
+                   target: TargetPolicy | None) -> tuple[TargetPolicy, str, str]:
+    """Return the policy to evaluate, its description and the model version behind it."""
     if target is not None:
-        return OPEReport(result, reward, float(window_days),
-                         str(getattr(target, "__doc__", None) or "custom target policy"), "")
-    version = str(getattr(model, "version_", None) or getattr(model, "version", "")
-                  or type(model).__name__)
-    return OPEReport(result, reward, float(window_days),
-                     "greedy by posterior mean effect among logged assets of the stage",
-                     version)
+        return target, str(target.__doc__ or "custom target policy"), ""
+    if model is None:
+        raise NotFittedError("model not trained — run baton train before evaluate-policy")
+    return GreedyByEffect(model), GreedyByEffect.description, str(model.version)
+
+
+def evaluate_logged(baton: Baton, session: Session, model: ContentEffectModel | None = None,
+                    target: TargetPolicy | None = None, reward: str = "engaged",
+                    window_days: float = 14.0, clip: float | None = 100.0,
+                    interval: str = "bootstrap", n_boot: int = 300, level: float = 0.9,
+                    seed: int = 0) -> OPEReport:
+    """Estimate a ranking's value (reward per list) from the logged lists.
+
+    The ranking is ``target`` when given (a ``TargetPolicy``, no model needed), else greedy by
+    ``model``'s posterior mean effect.
+    """
+    if reward not in REWARDS:
+        raise ValidationError(f"unknown reward {reward!r}; expected one of {', '.join(REWARDS)}")
+    if window_days <= 0:
+        raise ValidationError(f"window_days={window_days} must be positive")
+    policy, description, version = _target_policy(model, target)
+    deals = _deals(session)
+    shown = _shown_items(baton, session, deals)
+    forward = _forward(baton, session, deals) if reward == "advanced" else {}
+    rewards = item_rewards(shown, _touches(session, reward), forward,
+                           baton.stages.buying_stage_names, reward, timedelta(days=window_days))
+    logged = build_logged_lists(shown, rewards, policy, _contexts(baton, shown, deals))
+    result = estimate_policy_value(logged, clip=clip, estimators=ESTIMATORS, interval=interval,
+                                   n_boot=n_boot, level=level, seed=seed)
+    return OPEReport(result, reward, float(window_days), description, version)

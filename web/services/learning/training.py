@@ -182,12 +182,12 @@ def train(baton: Baton, now=None, **params) -> TrainingReport:
         _prune(folder, artifact.name)
     except BaseException as exc:
         with baton.session() as session:
-            failed = session.get(TrainingRun, run_id)
+            failed = session.get_one(TrainingRun, run_id)
             failed.status, failed.finished_at = "failed", utcnow()
             failed.error = f"{type(exc).__name__}: {exc}"
         raise
     with baton.session() as session:
-        done = session.get(TrainingRun, run_id)
+        done = session.get_one(TrainingRun, run_id)
         done.status, done.finished_at = "succeeded", utcnow()
         done.artifact_path, done.model_version = str(artifact), model.version
         done.data_fingerprint, done.figures = extra["fingerprint"], figures

@@ -13,18 +13,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Asset, ContentEvent, ContentRequest, Opportunity
+from recommender.learning.analytics import GapCell, InfluenceRow
 from web.runtime import Baton
-from web.services.queries.pages import Page, _paged, asset_titles, optional_service
+from web.services.learning import analytics
+from web.services.queries.library import asset_titles
+from web.services.queries.paging import Page, page_of, paged
 
 TOP_RATED = 15
-
-
-def _pick(obj: Any, *names: str, default: Any = None) -> Any:
-    for name in names:
-        value = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
-        if value is not None:
-            return value
-    return default
+FEEDBACK_KINDS = ("helpful", "not_helpful")
 
 
 def data_fingerprint(baton: Baton, session: Session) -> tuple:
@@ -36,8 +32,7 @@ def data_fingerprint(baton: Baton, session: Session) -> tuple:
                                       func.max(ContentRequest.updated_at))).one()
     deals = session.execute(select(func.count(Opportunity.opportunity_id),
                                    func.max(Opportunity.updated_at))).one()
-    current = optional_service("analytics", "current_model")
-    model = current(baton) if current is not None else None
+    model = analytics.current_model(baton)
     return (tuple(assets), tuple(events), tuple(requests), tuple(deals), id(model))
 
 
@@ -55,42 +50,26 @@ def cached(baton: Baton, session: Session, key: tuple, compute: Callable[[], Any
     return value
 
 
-def gap_cells(baton: Baton, session: Session) -> list:
+def gap_cells(baton: Baton, session: Session) -> list[GapCell]:
     """Return every gap cell (covered ones included) for the heatmap, cached."""
-    gaps = optional_service("analytics", "gaps")
-    if gaps is None:
-        return []
     return cached(baton, session, ("gaps",),
-                  lambda: gaps(baton, session, include_covered=True))
+                  lambda: analytics.gaps(baton, session, include_covered=True))
 
 
-def _influence_dict(row: Any) -> dict:
+def _influence_dict(row: InfluenceRow) -> dict:
     return {
-        "asset_id": _pick(row, "asset_id", default=""),
-        "title": _pick(row, "title", default=""),
-        "buying_stage": _pick(row, "buying_stage", "stage", default=""),
-        "effect": _pick(row, "effect"),
-        "lower": _pick(row, "lower"),
-        "upper": _pick(row, "upper"),
-        "support": _pick(row, "support", "n", default=0),
-        "naive_used": _pick(row, "win_rate_used", "naive_rate"),
-        "naive_unused": _pick(row, "win_rate_not_used", "naive_rate_unused"),
-        "deals_used": _pick(row, "deals_used", default=0),
-        "verdict": _pick(row, "verdict", default=""),
-        "explanation": _pick(row, "explanation", default=""),
+        "asset_id": row.asset_id, "title": row.title, "buying_stage": row.buying_stage,
+        "effect": row.effect, "lower": row.lower, "upper": row.upper, "support": row.support,
+        "naive_used": row.win_rate_used, "naive_unused": row.win_rate_not_used,
+        "deals_used": row.deals_used, "verdict": row.verdict, "explanation": row.explanation,
     }
 
 
 def _influence_table(baton: Baton, session: Session, stage: str) -> dict[str, list[dict]]:
-    influence = optional_service("analytics", "influence")
-    if influence is None:
-        return {}
-
     def compute() -> dict[str, list[dict]]:
         by_asset: dict[str, list[dict]] = {}
-        for row in influence(baton, session, stage=stage or None):
-            data = _influence_dict(row)
-            by_asset.setdefault(data["asset_id"], []).append(data)
+        for row in analytics.influence(baton, session, stage=stage or None):
+            by_asset.setdefault(row.asset_id, []).append(_influence_dict(row))
         return by_asset
 
     return cached(baton, session, ("influence", stage), compute)
@@ -105,29 +84,37 @@ def influence_rows(baton: Baton, session: Session, stage: str | None = None,
     return [dict(r) for rows in table.values() for r in rows]
 
 
+def influence_page(baton: Baton, session: Session, stage: str, page: int,
+                   per_page: int) -> Page:
+    """Return a page of influence rows, helping assets first, then by effect, titles filled."""
+    rows = influence_rows(baton, session, stage or None)
+    titles = asset_titles(session, {r["asset_id"] for r in rows if not r["title"]})
+    for row in rows:
+        row["title"] = row["title"] or titles.get(row["asset_id"], row["asset_id"])
+    order = {"helps": 0, "hurts": 1}
+    rows.sort(key=lambda r: (order.get(r["verdict"], 2), -(r["effect"] or 0.0)))
+    return page_of(rows, page, per_page)
+
+
 def funnel_rows(baton: Baton, session: Session) -> list[dict]:
     """Return the funnel per pipeline stage as dicts (entered, advanced, conversion, days)."""
-    funnel = optional_service("analytics", "funnel")
-    if funnel is None:
-        return []
-    return [r if isinstance(r, dict) else r.to_dict() for r in funnel(baton, session)]
+    return [r.to_dict() for r in analytics.funnel(baton, session)]
 
 
 def feedback_summary(session: Session, page: int = 1, per_page: int = 25) -> tuple[list, Page]:
     """Return helpful/not-helpful counts per asset (most rated first) and recent feedback."""
-    kinds = ("helpful", "not_helpful")
     rows = session.execute(
         select(ContentEvent.asset_id, ContentEvent.event_type, func.count())
-        .where(ContentEvent.event_type.in_(kinds))
+        .where(ContentEvent.event_type.in_(FEEDBACK_KINDS))
         .group_by(ContentEvent.asset_id, ContentEvent.event_type))
     per_asset: dict[str, dict[str, int]] = {}
     for asset_id, kind, n in rows:
         per_asset.setdefault(asset_id, {"helpful": 0, "not_helpful": 0})[kind] = int(n)
     titles = asset_titles(session, set(per_asset))
-    summary = sorted(({"asset_id": a, "title": titles.get(a, a), **c}
-                      for a, c in per_asset.items()),
-                     key=lambda r: (-(r["helpful"] + r["not_helpful"]), r["asset_id"]))[:TOP_RATED]
-    recent = _paged(session, select(ContentEvent).where(ContentEvent.event_type.in_(kinds))
-                    .order_by(ContentEvent.occurred_at.desc(), ContentEvent.id.desc()),
-                    page, per_page)
+    most_rated = sorted(per_asset.items(),
+                        key=lambda item: (-(item[1]["helpful"] + item[1]["not_helpful"]), item[0]))
+    summary = [{"asset_id": a, "title": titles.get(a, a), **c} for a, c in most_rated[:TOP_RATED]]
+    recent = paged(session, select(ContentEvent).where(ContentEvent.event_type.in_(FEEDBACK_KINDS))
+                   .order_by(ContentEvent.occurred_at.desc(), ContentEvent.id.desc()),
+                   page, per_page)
     return summary, recent

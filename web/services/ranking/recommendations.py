@@ -1,5 +1,10 @@
 """Recommend assets for a deal: rank with the learned effects and the rules, serve, log.
 
+The ranking itself (explain mode, serving, display order, reasons) is the core's
+``recommender.ranking.deal_ranking.rank_for_deal``; this service loads the deal and its
+feedback, keeps the caches (context vectors, posteriors, rules), re-checks the assets about to
+be served against the database, and logs.
+
 A closed opportunity (won or lost) still gets an answer: the content of the last buying stage
 it was in before closing (from its stage history; the last buying stage when there is none),
 with a ``note`` saying so. Every served list is logged (``RecommendationLog``, one
@@ -14,6 +19,7 @@ import time
 import uuid
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
+from datetime import date
 
 import numpy as np
 from sqlalchemy import func, insert, select
@@ -22,15 +28,18 @@ from sqlalchemy.orm import Session
 from models import Asset, ContentEvent, Opportunity, StageChange
 from models.recommendations import RecommendationLog, RecommendedItem
 from models.rules import Rule
+from recommender.content.library_arrays import LibraryArrays
 from recommender.domain import utcnow, vocabulary_name
 from recommender.errors import BatonError, NotFoundError, UnknownStageError, ValidationError
+from recommender.ranking.deal_ranking import DealRanking, check_mode, rank_for_deal
 from recommender.ranking.policy import ThompsonPolicy
-from recommender.ranking.priors import NeutralEffects
-from recommender.ranking.rules import RuleSpec, apply_rules, validate_rule
-from recommender.ranking.scoring import Candidates, DealContext, rank, reasons_for
+from recommender.ranking.priors import EffectModel, NeutralEffects
+from recommender.ranking.rules import RuleEffects, RuleSpec, apply_rules
+from recommender.ranking.scoring import DealContext
 from web.runtime import Baton
+from web.services.content.index import get_library_index
 from web.services.learning import training as learning
-from web.services.ranking.library_cache import library_candidates
+from web.services.ranking.rules import rule_spec
 
 MAX_K = 50
 _CONTEXT_CACHE = "recommend.context_vectors"
@@ -106,9 +115,9 @@ def _buying_stage(baton: Baton, session: Session, opp: Opportunity) -> tuple[str
     return last, f"this deal is closed ({opp.status}); showing content for the {last} stage"
 
 
-def _context(baton: Baton, text: str, candidates: Candidates):
+def _context(baton: Baton, text: str, library: LibraryArrays):
     """Return the deal's context vector (d,) and its semantic match (n,), both cached."""
-    if not text.strip() or len(candidates) == 0:
+    if not text.strip() or len(library) == 0:
         return None, None
     cache: OrderedDict = baton.cache.setdefault(_CONTEXT_CACHE, OrderedDict())
     embedder = baton.embedder
@@ -124,43 +133,44 @@ def _context(baton: Baton, text: str, candidates: Candidates):
             while len(cache) > 4096:
                 cache.popitem(last=False)
     vector = hit[0]
-    if vector.shape[0] != candidates.vectors.shape[1]:
+    if vector.shape[0] != library.asset_vectors.shape[1]:
         return None, None
     semantic = hit[2]
-    if hit[1] is candidates and semantic is not None:
+    if hit[1] is library and semantic is not None:
         return vector, semantic
     # The (n,) semantic match costs a pass over every passage vector: keep it for the few
     # hundred most recent deals (bounded to about 32 MB) while the library is unchanged.
-    semantic = candidates.semantic(vector).astype(np.float32)
+    semantic = library.semantic(vector).astype(np.float32)
     with _LOCK:
-        budget = max(16, (32 << 20) // (4 * len(candidates) + 1))
+        budget = max(16, (32 << 20) // (4 * len(library) + 1))
         excess = len(cache) - budget
         for position, entry in enumerate(cache.values()):  # oldest first
             if position >= excess:
                 break
             entry[1] = entry[2] = None
-        hit[2], hit[1] = semantic, candidates
+        hit[2], hit[1] = semantic, library
     return vector, semantic
 
 
-def _effect_model(baton: Baton):
+def _effect_model(baton: Baton) -> EffectModel:
     """Return the trained effect model, or the neutral prior while none is trained."""
     model = learning.current_model(baton)
     return model if model is not None else _NEUTRAL
 
 
-def _posterior(baton: Baton, model, candidates: Candidates, stage: str, context: dict):
+def _posterior(baton: Baton, model: EffectModel, library: LibraryArrays, stage: str,
+               context: dict) -> tuple[np.ndarray, np.ndarray]:
     """Return the effect posterior (mean, sd) of every asset, cached per model and segment."""
     cache: OrderedDict = baton.cache.setdefault(_POSTERIOR_CACHE, OrderedDict())
-    key = (id(model), id(candidates), stage, tuple(sorted(context.items())))
+    key = (id(model), id(library), stage, tuple(sorted(context.items())))
     with _LOCK:
         hit = cache.get(key)
-        if hit is not None and hit[0] is model and hit[1] is candidates:
+        if hit is not None and hit[0] is model and hit[1] is library:
             cache.move_to_end(key)
             return hit[2], hit[3]
-    ids = list(candidates.asset_ids)
+    ids = list(library.asset_ids)
     # New assets get the prior of their type x stage.
-    types = dict(zip(ids, candidates.types.tolist(), strict=True))
+    types = dict(zip(ids, library.types.tolist(), strict=True))
     mean, sd = model.posterior(ids, stage, context, asset_types=types)
     mean = np.nan_to_num(np.asarray(mean, dtype=np.float64))
     sd = np.nan_to_num(np.asarray(sd, dtype=np.float64), nan=NeutralEffects().sd)
@@ -168,19 +178,18 @@ def _posterior(baton: Baton, model, candidates: Candidates, stage: str, context:
         raise BatonError(f"the effect model returned shapes {mean.shape}, {sd.shape} for "
                          f"{len(ids)} assets")
     with _LOCK:
-        cache[key] = (model, candidates, mean, sd)
+        cache[key] = (model, library, mean, sd)
         while len(cache) > max(8, (64 << 20) // (16 * len(ids) + 1)):  # about 64 MB at most
             cache.popitem(last=False)
     return mean, sd
 
 
-def _model_version(baton: Baton, model) -> str:
+def _model_version(baton: Baton, model: EffectModel) -> str:
     """Return the model's version, computed once per loaded model (it may hash its effects)."""
     cached = baton.cache.get("recommend.model_version")
     if cached is not None and cached[0] is model:
         return cached[1]
-    version = str(getattr(model, "version_", None) or getattr(model, "version", "")
-                  or type(model).__name__)
+    version = str(model.version)
     baton.cache["recommend.model_version"] = (model, version)
     return version
 
@@ -198,9 +207,7 @@ def _rules(baton: Baton, session: Session) -> list[RuleSpec]:
     specs = []
     for rule in session.scalars(select(Rule).where(Rule.active.is_(True)).order_by(Rule.id)):
         try:
-            specs.append(validate_rule({"name": rule.name, "condition": rule.condition,
-                                        "action": rule.action, "target": rule.target,
-                                        "weight": rule.weight}, baton.stages))
+            specs.append(rule_spec(rule, baton.stages))
         except BatonError:
             continue  # e.g. the stage config changed under a stored rule; it no longer applies
     baton.cache["recommend.rules"] = ((count, newest), specs, time.monotonic())
@@ -216,15 +223,45 @@ def recommend(baton: Baton, session: Session, opportunity_id: str, k: int = 5, u
     """
     if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
         raise ValidationError(f"k must be an integer from 1 to {MAX_K}, got {k!r}")
-    if mode not in ("sample", "explain"):
-        raise ValidationError(f"mode must be 'sample' or 'explain', got {mode!r}")
+    check_mode(mode)
     opp = session.get(Opportunity, opportunity_id)
     if opp is None:
         raise NotFoundError(f"unknown opportunity {opportunity_id!r}")
     buying_stage, note = _buying_stage(baton, session, opp)
-    candidates = library_candidates(baton, session)
-    stages = baton.stages
+    library = get_library_index(baton, session)
+    deal = _deal_context(baton, session, opp, buying_stage, library)
+    model = _effect_model(baton)
+    # The segments effects are learned for (see recommender.learning.effects); more keys would
+    # only split the posterior cache.
+    context = {"industry": deal.industry, "persona": deal.persona}
+    mean, sd = _posterior(baton, model, library, buying_stage, context)
+    effects = apply_rules(_rules(baton, session), _rule_fields(opp, deal), library, baton.stages)
+    policy = ThompsonPolicy(baton.settings.exploration, baton.settings.holdout)
+    ranking, rows = _rank_fresh(session, library, deal, k, mean, sd, effects, policy, mode, seed,
+                                learned=not isinstance(model, NeutralEffects))
 
+    recommendation_id = uuid.uuid4().hex if mode == "sample" else None
+    items = []
+    for position, i in enumerate(ranking.indices.tolist()):
+        asset = rows[str(library.asset_ids[i])]
+        items.append(RecommendedAsset(
+            asset.id, asset.title, asset.url, asset.type, asset.stage,
+            round(float(ranking.scores[position]), 4), ranking.reasons[position],
+            ranking.passages[position], round(float(ranking.propensities[position]), 6),
+            position + 1, recommendation_id, bool(ranking.explored[position])))
+    result = RecommendationList(
+        recommendation_id, opp.opportunity_id, buying_stage, items, ranking.served_by,
+        f"{policy.version};effects={_model_version(baton, model)}"[:200], ranking.seed,
+        ranking.eligible_count, note)
+    if mode == "sample":
+        _log(session, opp, result, user)
+    return result
+
+
+def _deal_context(baton: Baton, session: Session, opp: Opportunity, buying_stage: str,
+                  library: LibraryArrays) -> DealContext:
+    """Return what ranking knows about the deal: its tags, feedback and context vector."""
+    stages = baton.stages
     feedback_rows = session.execute(
         select(ContentEvent.event_type, ContentEvent.asset_id, func.min(ContentEvent.occurred_at))
         .where(ContentEvent.opportunity_id == opp.opportunity_id,
@@ -241,88 +278,44 @@ def recommend(baton: Baton, session: Session, opportunity_id: str, k: int = 5, u
     products = [vocabulary_name(p, stages.products) for p in (opp.products or [])]
     text = "\n".join(x for x in [opp.notes or "", industry, persona, " ".join(products),
                                  "; ".join(received)] if x)
-    vector, semantic = _context(baton, text, candidates)
-    deal = DealContext(buying_stage, stages.buying_stage_names, vector, industry, persona,
+    vector, semantic = _context(baton, text, library)
+    return DealContext(buying_stage, stages.buying_stage_names, vector, industry, persona,
                        products, shared_on, not_helpful_on, semantic)
 
-    model = _effect_model(baton)
-    # The segments effects are learned for (see recommender.learning.effects); more keys would only
-    # split the posterior cache.
-    context = {"industry": industry, "persona": persona}
-    mean, sd = _posterior(baton, model, candidates, buying_stage, context)
-    fields = {"stage": opp.stage, "buying_stage": buying_stage, "industry": industry,
-              "persona": persona, "amount": opp.amount, "products": products,
-              "owner": opp.owner, "status": opp.status, "account": opp.account,
-              "name": opp.name}
-    effects = apply_rules(_rules(baton, session), fields, candidates, stages)
-    settings = baton.settings
-    policy = ThompsonPolicy(settings.exploration, settings.holdout)
-    model_version = _model_version(baton, model)
 
-    exclude = effects.exclude.copy()
+def _rule_fields(opp: Opportunity, deal: DealContext) -> dict:
+    """Return the CRM fields rule conditions test."""
+    return {"stage": opp.stage, "buying_stage": deal.buying_stage, "industry": deal.industry,
+            "persona": deal.persona, "amount": opp.amount, "products": list(deal.products),
+            "owner": opp.owner, "status": opp.status, "account": opp.account, "name": opp.name}
+
+
+def _rank_fresh(session: Session, library: LibraryArrays, deal: DealContext, k: int,
+                mean: np.ndarray, sd: np.ndarray, effects: RuleEffects, policy: ThompsonPolicy,
+                mode: str, seed: int | None, learned: bool) -> tuple[DealRanking, dict]:
+    """Rank with ``rank_for_deal``, never serving an asset the database no longer offers.
+
+    Returns the ranking and the database rows of its assets, by id.
+    """
+    stale_mask = np.zeros(len(library), dtype=bool)
     for _attempt in range(3):
-        if mode == "explain":
-            served = None
-            eligible = ~exclude
-            ids, _scores, breakdown = rank(candidates, deal, k, mean, policy.weights,
-                                           effects.boost, eligible=eligible & ~effects.include)
-            inc = np.flatnonzero(effects.include & eligible & candidates.recommendable)
-            inc = inc[np.argsort(-breakdown.total[inc], kind="stable")][:k]
-            rest = [candidates.index_of[a] for a in ids][: k - len(inc)]
-            indices = np.concatenate([inc, np.asarray(rest, dtype=np.int64)]).astype(np.int64)
-            propensities = np.ones(len(indices))
-            explored = np.zeros(len(indices), dtype=bool)
-        else:
-            served = policy.serve(candidates, deal, k, mean, sd, effects.boost,
-                                  effects.include, exclude, seed)
-            indices, breakdown = served.indices, served.breakdown
-            propensities, explored = served.propensities, served.explored
-        chosen = [str(candidates.asset_ids[i]) for i in indices]
+        ranking = rank_for_deal(library, deal, k, mean, sd, effects, policy, mode, seed,
+                                exclude=stale_mask, learned=learned)
+        chosen = [str(library.asset_ids[i]) for i in ranking.indices]
         rows = {a.id: a for a in session.scalars(select(Asset).where(Asset.id.in_(chosen)))}
         today = utcnow().date()
-        stale = [i for i, a in zip(indices, chosen, strict=True)
-                 if a not in rows or rows[a].status != "active"
-                 or (rows[a].expires is not None and rows[a].expires < today)]
+        stale = [i for i, a in zip(ranking.indices, chosen, strict=True)
+                 if not _offered(rows.get(a), today)]
         if not stale:
-            break
-        exclude[stale] = True  # the cached library is a moment behind: never serve these
-    else:
-        raise BatonError("the library changed while ranking; try again")
+            return ranking, rows
+        stale_mask[stale] = True  # the cached library is a moment behind: never serve these
+    raise BatonError("the library changed while ranking; try again")
 
-    # The policy decides which assets are shown (propensities are inclusion probabilities);
-    # within the list, rule inclusions come first and the rest follow the score we report,
-    # so a ranked list reads ranked.
-    indices = np.asarray(indices, dtype=np.int64)
-    order = np.lexsort((-breakdown.total[indices], ~effects.include[indices]))
-    indices = indices[order]
-    chosen = [chosen[j] for j in order]
-    propensities = np.asarray(propensities)[order]
-    explored = np.asarray(explored)[order]
 
-    recommendation_id = uuid.uuid4().hex if mode == "sample" else None
-    items = []
-    for position, (i, asset_id) in enumerate(zip(indices, chosen, strict=True)):
-        asset = rows[asset_id]
-        passage, passage_score = candidates.best_passage(int(i), vector)
-        reasons = reasons_for(candidates, deal, int(i), breakdown, float(mean[i]), float(sd[i]),
-                              policy.weights, effects.names_for(int(i)), bool(explored[position]),
-                              passage, passage_score,
-                              learned=not isinstance(model, NeutralEffects))
-        items.append(RecommendedAsset(
-            asset_id, asset.title, asset.url, asset.type, asset.stage,
-            round(float(breakdown.total[i]), 4), reasons, passage,
-            round(float(propensities[position]), 6), position + 1, recommendation_id,
-            bool(explored[position])))
-
-    result = RecommendationList(recommendation_id, opp.opportunity_id, buying_stage, items,
-                                served.served_by if served else "explain",
-                                f"{policy.version};effects={model_version}"[:200],
-                                served.seed if served else None,
-                                served.eligible_count if served else int(
-                                    (candidates.recommendable & ~exclude).sum()), note)
-    if served is not None:
-        _log(session, opp, result, user)
-    return result
+def _offered(asset: Asset | None, today: date) -> bool:
+    """Return True when the database still offers ``asset`` for recommendation today."""
+    return asset is not None and asset.status == "active" and (
+        asset.expires is None or asset.expires >= today)
 
 
 def _log(session: Session, opp: Opportunity, result: RecommendationList, user: str) -> None:

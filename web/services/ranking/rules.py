@@ -1,4 +1,4 @@
-"""Marketer rules: create, list, update, delete; each write validated by ``recommender.ranking.rules``."""
+"""Marketer rules: create, list, update, delete; each write validated by the core's rules."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.rules import Rule
+from recommender.domain import StageConfig
 from recommender.errors import ConflictError, NotFoundError, ValidationError
 from recommender.ranking.rules import RuleSpec, validate_rule
 from web.runtime import Baton
@@ -29,10 +30,12 @@ def rule_to_dict(rule: Rule) -> dict:
     }
 
 
-def rule_spec(rule: Rule) -> RuleSpec:
-    """Return the validated ``RuleSpec`` of a stored rule."""
+def rule_spec(rule: Rule, stages: StageConfig | None = None) -> RuleSpec:
+    """Return the validated ``RuleSpec`` of a stored rule (stage names checked against
+    ``stages`` when given)."""
     return validate_rule({"name": rule.name, "condition": rule.condition, "action": rule.action,
-                          "target": rule.target, "weight": rule.weight, "active": rule.active})
+                          "target": rule.target, "weight": rule.weight, "active": rule.active},
+                         stages)
 
 
 def _name_taken(session: Session, name: str, except_id: int | None = None) -> bool:

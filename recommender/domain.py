@@ -195,10 +195,6 @@ class StageConfig:
         except UnknownStageError:
             raise UnknownStageError(str(name), self.known_stage_names()) from None
 
-    def stage_order(self, name: str, pipeline: str | None = None) -> int:
-        """Return the position of a pipeline stage in its pipeline (0-based)."""
-        return self.pipeline_stage(name, pipeline).order
-
 
 @dataclass
 class OpportunityRecord:

@@ -8,6 +8,7 @@ Database tests that take the ``any_db_url`` fixture also run on PostgreSQL when
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -51,14 +52,19 @@ def db_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'baton.db'}"
 
 
-@pytest.fixture
-def settings(tmp_path, db_url) -> Settings:
+def settings_for(tmp_path: Path, database_url: str) -> Settings:
+    """Settings for a test runtime on ``database_url``, with the hashing embedder."""
     return Settings(
         instance_path=str(tmp_path / "instance"),
-        database_url=db_url,
+        database_url=database_url,
         embedding_model="baton-hashing",
         secret_key="test-secret",
     )
+
+
+@pytest.fixture
+def settings(tmp_path, db_url) -> Settings:
+    return settings_for(tmp_path, db_url)
 
 
 @pytest.fixture
@@ -66,12 +72,23 @@ def embedder() -> HashingEmbedder:
     return HashingEmbedder()
 
 
-@pytest.fixture
-def baton(settings, embedder) -> Baton:
+def started_runtime(settings: Settings, embedder: HashingEmbedder) -> Iterator[Baton]:
+    """Yield a runtime with its database upgraded; close it afterwards."""
     runtime = Baton(settings, embedder=embedder)
     runtime.init_database()
     yield runtime
     runtime.close()
+
+
+@pytest.fixture
+def baton(settings, embedder) -> Iterator[Baton]:
+    yield from started_runtime(settings, embedder)
+
+
+@pytest.fixture
+def any_db_baton(tmp_path, any_db_url, embedder) -> Iterator[Baton]:
+    """A runtime on ``any_db_url``: a test taking it runs on SQLite and on PostgreSQL."""
+    yield from started_runtime(settings_for(tmp_path, any_db_url), embedder)
 
 
 @pytest.fixture

@@ -28,6 +28,8 @@ def create_app(test_config: dict[str, Any] | None = None,
     )
     app.extensions["baton"] = baton
 
+    # Flask's app-factory pattern: importing the package ``web`` (as every service does for
+    # ``web.runtime``) must not load the views, which import the services in turn.
     from web import api, db, errors, security, sidebar, ui
 
     db.init_app(app)

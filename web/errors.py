@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, request
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from recommender.errors import BatonError, UnknownStageError
 
@@ -37,6 +37,50 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+def _flatten(messages: object, where: str = "") -> list[str]:
+    """Return ``where: message`` lines from webargs' nested validation messages."""
+    if isinstance(messages, dict):
+        lines = []
+        for key, value in messages.items():
+            name = str(key) if key not in ("json", "form", "files") or where else ""
+            lines.extend(_flatten(value, f"{where}.{name}" if where and name else where or name))
+        return lines
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [f"{where}: {' '.join(messages)}" if where else " ".join(messages)]
+    if isinstance(messages, list):
+        return [line for i, m in enumerate(messages) for line in _flatten(m, f"{where}[{i}]")]
+    return [f"{where}: {messages}" if where else str(messages)]
+
+
+def http_error_response(exc: HTTPException):
+    """Return the JSON envelope for an HTTP error (webargs messages become the message)."""
+    status = exc.code or 500
+    code = (exc.name or "error").lower().replace(" ", "_")
+    message = exc.description or exc.name or "error"
+    data = getattr(exc, "data", None) or {}
+    details = data.get("errors") or data.get("messages")
+    if isinstance(exc, RequestEntityTooLarge) and message == RequestEntityTooLarge.description:
+        message = "the request body is larger than this server accepts"
+    if details:
+        code = "validation_error" if status == 422 else code
+        message = "invalid request: " + "; ".join(_flatten(details))
+    elif data.get("message"):
+        message = str(data["message"])
+    response = error_response(status, code, message, details or None)
+    for name, value in (data.get("headers") or {}).items():
+        response.headers[name] = value
+    if getattr(exc, "valid_methods", None):  # 405 says what is allowed
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
+
+
+def handle_http_error(exc: HTTPException):
+    """Answer an HTTP error: the JSON envelope for API clients, Flask's own page otherwise."""
+    if not wants_json():
+        return exc
+    return http_error_response(exc)
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(BatonError)
     def handle_baton_error(exc: BatonError):
@@ -46,19 +90,7 @@ def init_app(app: Flask) -> None:
             return error_response(status, exc.code, str(exc), details)
         return str(exc), status
 
-    @app.errorhandler(HTTPException)
-    def handle_http_error(exc: HTTPException):
-        if not wants_json():
-            return exc
-        code = (exc.name or "error").lower().replace(" ", "_")
-        message = exc.description or exc.name
-        # flask-smorest/webargs put validation messages on exc.data
-        data = getattr(exc, "data", None)
-        details = None
-        if isinstance(data, dict) and "messages" in data:
-            details = data["messages"]
-            message = "invalid request: " + _flatten(details)
-        return error_response(exc.code or 500, code, message, details)
+    app.register_error_handler(HTTPException, handle_http_error)
 
     @app.errorhandler(OperationalError)
     def handle_database_down(exc: OperationalError):
@@ -81,13 +113,3 @@ def init_app(app: Flask) -> None:
         if wants_json():
             return error_response(500, "internal_error", "internal server error")
         return "internal server error", 500
-
-
-def _flatten(messages: object, prefix: str = "") -> str:
-    if isinstance(messages, dict):
-        parts = [_flatten(v, f"{prefix}{k}." if prefix or k != "json" else "") for k, v in
-                 messages.items()]
-        return "; ".join(p for p in parts if p)
-    if isinstance(messages, list):
-        return f"{prefix.rstrip('.')}: " + ", ".join(str(m) for m in messages)
-    return f"{prefix.rstrip('.')}: {messages}"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +44,10 @@ class Baton:
             self._embedder = load_embedder(self.settings.embedding_model)
         return self._embedder
 
-    @cached_property
-    def embedding_model_name(self) -> str:
-        """The name vectors are tagged with, without loading the model when avoidable."""
-        return self.embedder.name
+    @property
+    def loaded_embedder(self) -> Embedder | None:
+        """The embedder when one was injected or has been loaded already, else None."""
+        return self._embedder
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -1,0 +1,1 @@
+"""Learning from outcomes: episodes, the effect model, policy evaluation, analytics, simulator."""

@@ -45,14 +45,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from recommender.errors import ValidationError
-from recommender.learning.simulator_files import (  # noqa: F401  (re-exported: the simulator's public API)
-    EVENT_COLUMNS,
-    HISTORY_COLUMNS,
-    OPPORTUNITY_COLUMNS,
-    World,
-    make_rows,
-    write_world,
-)
+from recommender.learning.simulator_files import World, make_rows
 from recommender.learning.simulator_model import (
     DEFAULT_END,
     INDUSTRIES,

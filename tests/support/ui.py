@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-import pytest
 from werkzeug.security import generate_password_hash
 
 from models import Asset, ContentEvent, ContentRequest, Opportunity, Passage, StageChange, User
@@ -120,15 +119,3 @@ def add_deals(baton) -> None:
                                    need="A security FAQ for banks", buying_stage="decision",
                                    status="open"))
 
-
-@pytest.fixture
-def users(baton):
-    add_users(baton)
-    return EMAILS
-
-
-@pytest.fixture
-def data(baton, users):
-    add_library(baton)
-    add_deals(baton)
-    return baton

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask, request
 from flask_cors import CORS
 from flask_smorest import Api
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from web.api import (
     analytics,
@@ -24,48 +24,11 @@ from web.api import (
 )
 from web.api.schemas import ErrorSchema
 from web.db import get_baton
-from web.errors import error_response, wants_json
+from web.errors import handle_http_error
 
 RESOURCES = (assets, opportunities, events, rules, shares, sidebar_tokens, analytics)
 API_PREFIX = "/api/"
 CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"]
-
-
-def _flatten(messages: object, where: str = "") -> list[str]:
-    """Return ``where: message`` lines from webargs' nested validation messages."""
-    if isinstance(messages, dict):
-        lines = []
-        for key, value in messages.items():
-            name = str(key) if key not in ("json", "form", "files") or where else ""
-            lines.extend(_flatten(value, f"{where}.{name}" if where and name else where or name))
-        return lines
-    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return [f"{where}: {' '.join(messages)}" if where else " ".join(messages)]
-    if isinstance(messages, list):
-        return [line for i, m in enumerate(messages) for line in _flatten(m, f"{where}[{i}]")]
-    return [f"{where}: {messages}" if where else str(messages)]
-
-
-def http_error_response(exc: HTTPException):
-    """Return the JSON envelope for an HTTP error (webargs messages become the message)."""
-    status = exc.code or 500
-    code = (exc.name or "error").lower().replace(" ", "_")
-    message = exc.description or exc.name or "error"
-    data = getattr(exc, "data", None) or {}
-    details = data.get("errors") or data.get("messages")
-    if isinstance(exc, RequestEntityTooLarge) and message == RequestEntityTooLarge.description:
-        message = "the request body is larger than this server accepts"
-    if details:
-        code = "validation_error" if status == 422 else code
-        message = "invalid request: " + "; ".join(_flatten(details))
-    elif data.get("message"):
-        message = str(data["message"])
-    response = error_response(status, code, message, details or None)
-    for name, value in (data.get("headers") or {}).items():
-        response.headers[name] = value
-    if getattr(exc, "valid_methods", None):  # 405 says what is allowed
-        response.headers["Allow"] = ", ".join(exc.valid_methods)
-    return response
 
 
 class BatonApi(Api):
@@ -74,9 +37,8 @@ class BatonApi(Api):
     ERROR_SCHEMA = ErrorSchema
 
     def handle_http_exception(self, error):
-        if not wants_json():
-            return error  # the browser UI gets Flask's own HTML error page
-        return http_error_response(error)
+        """Answer as the app does (flask-smorest registers this one in place of the app's)."""
+        return handle_http_error(error)
 
 
 def _limit_body() -> None:

@@ -17,8 +17,8 @@ from web.api.schemas import (
 )
 from web.auth import principal_name, sidebar_scope_error
 from web.db import get_baton, get_session
-from web.services.crm import opportunities as crm
-from web.services.queries.deals import stuck_flag
+from web.services.crm.opportunities import get_opportunity, upsert_opportunity
+from web.services.queries.deals import list_opportunities, stuck_flag
 from web.services.ranking.recommendations import recommend
 
 blp = Blueprint("opportunities", __name__, url_prefix="/api/v1/opportunities",
@@ -41,8 +41,8 @@ class Opportunities(MethodView):
         """List deals by stage, status, owner, industry or a name search, a page at a time."""
         baton = get_baton()
         per_page = clamp_per_page(per_page, baton.settings.page_size_max)
-        rows, total = crm.list_opportunities(baton, get_session(), filters, page=page,
-                                             per_page=per_page)
+        rows, total = list_opportunities(baton, get_session(), filters, page=page,
+                                         per_page=per_page)
         return {"items": rows, "page": page, "per_page": per_page, "total": total}
 
 
@@ -52,7 +52,7 @@ class OpportunityResource(MethodView):
     @blp.response(200, OpportunitySchema)
     def get(self, opportunity_id: str):
         """Return a deal with its buying stage and stuck flag."""
-        return _with_stuck(crm.get_opportunity(get_session(), opportunity_id))
+        return _with_stuck(get_opportunity(get_session(), opportunity_id))
 
     @access(blp, "rep")
     @blp.arguments(OpportunityInSchema)
@@ -65,8 +65,7 @@ class OpportunityResource(MethodView):
         """
         if data.pop("opportunity_id", opportunity_id) != opportunity_id:
             raise ValidationError("opportunity_id in the body differs from the one in the URL")
-        opp, created = crm.upsert_opportunity(get_baton(), get_session(), opportunity_id,
-                                                 data)
+        opp, created = upsert_opportunity(get_baton(), get_session(), opportunity_id, data)
         return _with_stuck(opp), 201 if created else 200
 
 

@@ -10,7 +10,14 @@ from web.api.common import access
 from web.api.schemas import RuleInSchema, RuleSchema
 from web.auth import principal_name
 from web.db import get_baton, get_session
-from web.services.ranking import rules as service
+from web.services.ranking.rules import (
+    create_rule,
+    delete_rule,
+    get_rule,
+    list_rules,
+    rule_to_dict,
+    update_rule,
+)
 
 blp = Blueprint("rules", __name__, url_prefix="/api/v1/rules",
                 description="Marketer rules: for deals where <condition>, always include, "
@@ -23,16 +30,16 @@ class Rules(MethodView):
     @blp.response(200, RuleSchema(many=True))
     def get(self):
         """List the rules, oldest first."""
-        rules = service.list_rules(get_baton(), get_session())
-        return [service.rule_to_dict(r) for r in rules]
+        rules = list_rules(get_baton(), get_session())
+        return [rule_to_dict(r) for r in rules]
 
     @access(blp, "marketer")
     @blp.arguments(RuleInSchema)
     @blp.response(201, RuleSchema)
     def post(self, data: dict):
         """Create a rule (validated; a duplicate name is a conflict)."""
-        rule = service.create_rule(get_baton(), get_session(), data, user=principal_name())
-        return (service.rule_to_dict(rule), 201,
+        rule = create_rule(get_baton(), get_session(), data, user=principal_name())
+        return (rule_to_dict(rule), 201,
                 {"Location": url_for("rules.RuleResource", rule_id=rule.id)})
 
 
@@ -42,18 +49,18 @@ class RuleResource(MethodView):
     @blp.response(200, RuleSchema)
     def get(self, rule_id: str):
         """Return one rule (by id or name)."""
-        return service.rule_to_dict(service.get_rule(get_baton(), get_session(), rule_id))
+        return rule_to_dict(get_rule(get_baton(), get_session(), rule_id))
 
     @access(blp, "marketer")
     @blp.arguments(RuleInSchema)
     @blp.response(200, RuleSchema)
     def patch(self, changes: dict, rule_id: str):
         """Change a rule; the result is validated as a whole."""
-        rule = service.update_rule(get_baton(), get_session(), rule_id, changes)
-        return service.rule_to_dict(rule)
+        rule = update_rule(get_baton(), get_session(), rule_id, changes)
+        return rule_to_dict(rule)
 
     @access(blp, "marketer")
     @blp.response(204)
     def delete(self, rule_id: str):
         """Delete a rule."""
-        service.delete_rule(get_baton(), get_session(), rule_id)
+        delete_rule(get_baton(), get_session(), rule_id)

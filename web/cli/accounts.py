@@ -30,7 +30,7 @@ def api_key() -> None:
 def api_key_create(role: str, label: str) -> None:
     """Create an API key; the key is printed once, alone on the last line."""
     baton = get_baton()
-    with baton.session() as session:
+    with baton.sessions() as session:
         key, row = accounts.create_api_key(session, role, label)
         click.echo(f"created API key {row.id} with role {role}; store it now, it is not kept:",
                    err=True)
@@ -42,7 +42,7 @@ def api_key_create(role: str, label: str) -> None:
 def api_key_revoke(key_id: int) -> None:
     """Revoke an API key by its id."""
     baton = get_baton()
-    with baton.session() as session:
+    with baton.sessions() as session:
         if not accounts.revoke_api_key(session, key_id):
             raise click.ClickException(f"no API key with id {key_id}")
     click.echo(f"revoked API key {key_id}")
@@ -62,7 +62,7 @@ def user_create(email: str, role: str, password: str | None, password_stdin: boo
     """Create a user with a role and a password."""
     password = _read_password(password, password_stdin)
     baton = get_baton()
-    with baton.session() as session:
+    with baton.sessions() as session:
         created = accounts.create_user(session, email, role, password)
     click.echo(f"created user {created.email} ({created.role})")
 
@@ -75,7 +75,7 @@ def user_set_password(email: str, password: str | None, password_stdin: bool) ->
     """Set a user's password."""
     password = _read_password(password, password_stdin)
     baton = get_baton()
-    with baton.session() as session:
+    with baton.sessions() as session:
         changed = accounts.set_password(session, email, password)
     click.echo(f"password set for {changed.email}")
 

@@ -34,7 +34,7 @@ def influence(stage: str | None, as_json: bool, as_csv: bool, segments: bool,
     if as_json and as_csv:
         raise click.UsageError("give at most one of --json and --csv")
     baton = get_baton()
-    with baton.session() as session:
+    with baton.sessions() as session:
         rows = analytics.influence(baton, session, stage=stage, min_support=min_support,
                                    include_segments=segments)
         trained = analytics.current_model(baton) is not None
@@ -67,7 +67,7 @@ def influence(stage: str | None, as_json: bool, as_csv: bool, segments: bool,
 def gaps(as_json: bool, include_covered: bool) -> None:
     """List buying stage × persona × industry cells with no asset, or none that helps."""
     baton = get_baton()
-    with baton.session() as session:
+    with baton.sessions() as session:
         cells = analytics.gaps(baton, session, include_covered=include_covered)
         trained = analytics.current_model(baton) is not None
     if as_json:
@@ -93,7 +93,7 @@ def gaps(as_json: bool, include_covered: bool) -> None:
 def funnel(pipeline: str | None, as_json: bool) -> None:
     """Show the funnel: entries, advances, losses, conversion and days in each stage."""
     baton = get_baton()
-    with baton.session() as session:
+    with baton.sessions() as session:
         rows = analytics.funnel(baton, session, pipeline)
     if as_json:
         _echo_json({"rows": [r.to_dict() for r in rows]})
@@ -122,7 +122,7 @@ def evaluate_policy(reward: str, window_days: float, clip: float, interval: str,
                     as_json: bool) -> None:
     """Estimate the current ranking's value off-policy (IPS, SNIPS, doubly robust)."""
     baton = get_baton()
-    with baton.session() as session:
+    with baton.sessions() as session:
         report = analytics.evaluate_policy(baton, session, reward=reward,
                                            window_days=window_days, clip=clip or None,
                                            interval=interval, seed=seed)
@@ -149,7 +149,7 @@ def evaluate_policy(reward: str, window_days: float, clip: float, interval: str,
 def review_export(out_dir: Path, period: str) -> None:
     """Write the quarterly content review as Markdown and CSV into OUT_DIR."""
     baton = get_baton()
-    with baton.session() as session:
+    with baton.sessions() as session:
         markdown, csv_text = analytics.quarterly_review(baton, session, period=period)
     out_dir.mkdir(parents=True, exist_ok=True)
     md_path, csv_path = out_dir / "content-review.md", out_dir / "content-review.csv"

@@ -24,7 +24,7 @@ def warm_up(app) -> None:
     """Build the cached library arrays and load the trained model before the first request."""
     baton = app.extensions["baton"]
     try:
-        with baton.session() as session:
+        with baton.sessions() as session:
             get_library_index(baton, session)
         current_model(baton)
     except Exception as exc:  # the first request will retry and report properly

@@ -10,7 +10,7 @@ import click
 from recommender.crm.formats import FORMATS
 from web.cli.context import get_baton
 from web.services.crm import importing
-from web.services.crm.opportunities import pipeline_overview
+from web.services.queries.deals import pipeline_overview
 
 
 @click.command("import-crm")
@@ -44,9 +44,9 @@ def import_crm(paths: tuple[str, ...], fmt: str, as_json: bool) -> None:
 def stuck(as_json: bool, owner: str | None, show_all: bool) -> None:
     """List open deals that have been in their stage longer than advancing deals usually were."""
     baton = get_baton()
-    with baton.session() as session:
+    with baton.sessions() as session:
         groups = pipeline_overview(baton, session, sort="overdue", owner=owner,
-                                       stuck_only=not show_all)
+                                   stuck_only=not show_all)
     rows = [row for group in groups for row in group["opportunities"]]
     if as_json:
         click.echo(json.dumps({"count": len(rows), "opportunities": rows}, default=str))

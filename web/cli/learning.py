@@ -6,7 +6,8 @@ import json
 
 import click
 
-from recommender.learning.simulator import simulate_world, write_world
+from recommender.learning.simulator import simulate_world
+from recommender.learning.simulator_files import write_world
 from web.cli.context import get_baton
 from web.services.learning import training
 

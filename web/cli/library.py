@@ -45,7 +45,7 @@ def search(query: str, stage: str | None, type_: str | None, persona: str | None
            industry: str | None, k: int, as_json: bool) -> None:
     """Search the library by meaning (expired, archived and retired assets excluded)."""
     baton = get_baton()
-    with baton.session() as session:
+    with baton.sessions() as session:
         hits = search_assets(baton, session, query, k=k, stage=stage, type=type_,
                              persona=persona, industry=industry)
     if as_json:
@@ -83,7 +83,7 @@ def tags() -> None:
 def tags_review(threshold: float | None, as_json: bool) -> None:
     """List auto-tagged assets with a low stage confidence, least sure first."""
     baton = get_baton()
-    with baton.session() as session:
+    with baton.sessions() as session:
         items = editing.review_queue(baton, session, threshold)
     if as_json:
         click.echo(json.dumps({"threshold": threshold if threshold is not None
@@ -104,7 +104,7 @@ def tags_review(threshold: float | None, as_json: bool) -> None:
 def tags_confirm(asset_id: str, stage: str | None) -> None:
     """Confirm an asset's stage tag (optionally correcting it)."""
     baton = get_baton()
-    with baton.session() as session:
+    with baton.sessions() as session:
         asset = editing.confirm_stage(baton, session, asset_id, stage)
         click.echo(f"{asset.id}: stage {asset.stage} (confirmed)")
 

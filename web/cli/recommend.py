@@ -12,7 +12,7 @@ import yaml
 from recommender.errors import ValidationError
 from web.cli.context import get_baton
 from web.services.ranking import recommendations
-from web.services.ranking import rules as rules_service
+from web.services.ranking.rules import create_rule, delete_rule, list_rules, rule_to_dict
 
 
 @click.command()
@@ -26,7 +26,7 @@ from web.services.ranking import rules as rules_service
 def recommend(opportunity_id: str, k: int, as_json: bool, explain: bool, user: str) -> None:
     """Recommend assets for an opportunity, with a score and reasons for each."""
     baton = get_baton()
-    with baton.session() as session:
+    with baton.sessions() as session:
         result = recommendations.recommend(baton, session, opportunity_id, k=k, user=user,
                                            mode="explain" if explain else "sample")
     if as_json:
@@ -60,8 +60,8 @@ def rules() -> None:
 def rules_list(as_json: bool) -> None:
     """List the rules."""
     baton = get_baton()
-    with baton.session() as session:
-        rows = [rules_service.rule_to_dict(r) for r in rules_service.list_rules(baton, session)]
+    with baton.sessions() as session:
+        rows = [rule_to_dict(r) for r in list_rules(baton, session)]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -97,8 +97,8 @@ def _read_rule(source: str) -> dict:
 def rules_add(rule: str, user: str) -> None:
     """Add a rule given as JSON/YAML text, a file path, or - for standard input."""
     baton = get_baton()
-    with baton.session() as session:
-        row = rules_service.create_rule(baton, session, _read_rule(rule), user=user)
+    with baton.sessions() as session:
+        row = create_rule(baton, session, _read_rule(rule), user=user)
         click.echo(f"added rule {row.id}: {row.name}")
 
 
@@ -107,8 +107,8 @@ def rules_add(rule: str, user: str) -> None:
 def rules_delete(rule_id: str) -> None:
     """Delete a rule by id or name."""
     baton = get_baton()
-    with baton.session() as session:
-        rules_service.delete_rule(baton, session, rule_id)
+    with baton.sessions() as session:
+        delete_rule(baton, session, rule_id)
     click.echo(f"deleted rule {rule_id}")
 
 

@@ -9,7 +9,12 @@ from recommender.errors import BatonError
 from web.db import get_baton, get_session
 from web.services import content_requests
 from web.services.learning.analytics import quarterly_review as build_quarterly_review
-from web.services.queries import analytics as analytics_queries
+from web.services.queries.analytics import (
+    feedback_summary,
+    funnel_rows,
+    gap_cells,
+    influence_page,
+)
 from web.services.queries.library import asset_titles
 from web.services.queries.paging import Page, clamp_page
 from web.ui import forms
@@ -26,7 +31,7 @@ def analytics():
     page, per_page = forms.paging(25)
     baton, error = get_baton(), None
     try:
-        results = analytics_queries.influence_page(baton, get_session(), stage, page, per_page)
+        results = influence_page(baton, get_session(), stage, page, per_page)
     except BatonError as exc:
         results, error = Page([], page, per_page, 0), str(exc)
     return render_template("ui/analytics.html", results=results, stage=stage, error=error,
@@ -37,7 +42,7 @@ def analytics():
 @login_required("marketer")
 def funnel():
     """Show the funnel and the time spent in each pipeline stage."""
-    rows = analytics_queries.funnel_rows(get_baton(), get_session())
+    rows = funnel_rows(get_baton(), get_session())
     return render_template("ui/funnel.html", rows=rows)
 
 
@@ -47,7 +52,7 @@ def gaps():
     """Show the gaps heatmap: buying stage by persona, filterable by industry."""
     industry = request.args.get("industry", "")
     baton = get_baton()
-    plot = heatmap(analytics_queries.gap_cells(baton, get_session()), baton.stages, industry)
+    plot = heatmap(gap_cells(baton, get_session()), baton.stages, industry)
     return render_template("ui/gaps.html", plot=plot, industry=industry, stages=baton.stages)
 
 
@@ -59,7 +64,7 @@ def feedback_queue():
     status = request.args.get("status", "")
     page, per_page = forms.paging(25)
     recent_page, _ = clamp_page(request.args.get("rpage", 1))
-    summary, recent = analytics_queries.feedback_summary(session, recent_page, 10)
+    summary, recent = feedback_summary(session, recent_page, 10)
     queue = content_requests.list_requests(get_baton(), session, status, page, per_page)
     return render_template("ui/feedback.html", summary=summary, recent=recent, queue=queue,
                            status=status, counts=content_requests.request_counts(session),

@@ -9,7 +9,7 @@ from recommender.errors import BatonError
 from web.db import get_baton, get_session
 from web.services import content_requests
 from web.services.events import record_events
-from web.services.queries import deals as deal_queries
+from web.services.queries.deals import deal_detail, known_owners, pipeline_page
 from web.services.ranking.recommendations import recommend
 from web.services.sharing import create_share_link
 from web.ui import forms
@@ -24,12 +24,12 @@ def deals():
     args = request.args
     page, per_page = forms.paging(25)
     baton, session = get_baton(), get_session()
-    results, summary = deal_queries.pipeline_page(
+    results, summary = pipeline_page(
         baton, session, sort=args.get("sort", "stage"), descending=args.get("desc") == "1",
         stage=args.get("stage", ""), stuck_only=args.get("stuck") == "1",
         owner=args.get("owner", ""), page=page, per_page=per_page)
     return render_template("ui/deals.html", results=results, summary=summary,
-                           owners=deal_queries.known_owners(session), args=args)
+                           owners=known_owners(session), args=args)
 
 
 @bp.get("/deals/<opportunity_id>")
@@ -37,7 +37,7 @@ def deals():
 def deal(opportunity_id: str):
     """Show a deal: stage history, what it received, recommendations with reasons."""
     baton, session = get_baton(), get_session()
-    detail = deal_queries.deal_detail(baton, session, opportunity_id)
+    detail = deal_detail(baton, session, opportunity_id)
     recs, rec_error = None, None
     try:
         recs = recommend(baton, session, opportunity_id, k=5, user=current_user().email)

@@ -8,9 +8,14 @@ from recommender.errors import BatonError, ValidationError
 from web.db import get_baton, get_session
 from web.services.content import editing
 from web.services.content.ingest import ingest_upload
-from web.services.queries import analytics as analytics_queries
-from web.services.queries import library as library_queries
-from web.services.queries.library import LibraryFilters
+from web.services.queries.analytics import influence_rows
+from web.services.queries.library import (
+    LibraryFilters,
+    asset_detail,
+    library_facets,
+    library_page,
+    review_lists,
+)
 from web.services.queries.paging import Page
 from web.ui import forms
 from web.ui.auth import current_user, login_required
@@ -33,11 +38,10 @@ def library():
     error = None
     baton, session = get_baton(), get_session()
     try:
-        results, passages = library_queries.library_page(baton, session, filters, page,
-                                                         per_page)
+        results, passages = library_page(baton, session, filters, page, per_page)
     except ValidationError as exc:
         results, passages, error = Page([], page, per_page, 0), {}, str(exc)
-    facets = library_queries.library_facets(baton, session)
+    facets = library_facets(baton, session)
     return render_template("ui/library.html", results=results, passages=passages,
                            filters=filters, facets=facets, error=error)
 
@@ -48,8 +52,8 @@ def asset(asset_id: str):
     """Show an asset: text preview, passages, metadata, influence and history."""
     page, per_page = forms.paging(20)
     baton, session = get_baton(), get_session()
-    detail = library_queries.asset_detail(baton, session, asset_id, page, per_page)
-    influence = analytics_queries.influence_rows(baton, session, asset_id=asset_id)
+    detail = asset_detail(baton, session, asset_id, page, per_page)
+    influence = influence_rows(baton, session, asset_id=asset_id)
     return render_template("ui/asset.html", d=detail, a=detail.asset, influence=influence,
                            stages=baton.stages)
 
@@ -59,7 +63,7 @@ def asset(asset_id: str):
 def edit_asset(asset_id: str):
     """Edit an asset's metadata, expiry, owner and review date."""
     baton, session = get_baton(), get_session()
-    detail = library_queries.asset_detail(baton, session, asset_id, 1, 1)
+    detail = asset_detail(baton, session, asset_id, 1, 1)
     error = None
     if request.method == "POST":
         try:
@@ -151,6 +155,6 @@ def review():
     """List assets due for review, expired ones, and auto-tags waiting for a check."""
     which = request.args.get("list", "due")
     page, per_page = forms.paging(25)
-    results = library_queries.review_lists(get_session(), which, page, per_page)
+    results = review_lists(get_session(), which, page, per_page)
     return render_template("ui/review.html", results=results, which=which,
                            stages=get_baton().stages)

@@ -10,9 +10,9 @@ from recommender.domain import ROLES
 from recommender.errors import BatonError, ValidationError
 from web.db import get_baton, get_session
 from web.services import accounts
-from web.services.queries import settings as settings_queries
 from web.services.queries.paging import page_of
-from web.services.ranking import rules as rules_service
+from web.services.queries.settings import api_keys_page, last_training_run, users_page
+from web.services.ranking import rules as rules_service  # views own rules, delete_rule
 from web.ui import forms
 from web.ui.auth import current_user, login_required
 from web.ui.blueprint import bp
@@ -23,7 +23,7 @@ from web.ui.blueprint import bp
 def settings():
     """Show the stage mapping, the embedding model in use and the last training run."""
     baton = get_baton()
-    run = settings_queries.last_training_run(get_session())
+    run = last_training_run(get_session())
     return render_template("ui/settings.html", stages=baton.stages,
                            model_name=baton.settings.embedding_model, run=run,
                            run_fields=_fields(run))
@@ -118,8 +118,7 @@ def users():
             flash("User added.", "ok")
             return redirect(url_for("ui.users"))
     page, per_page = forms.paging(25)
-    return render_template("ui/users.html", results=settings_queries.users_page(session, page,
-                                                                         per_page),
+    return render_template("ui/users.html", results=users_page(session, page, per_page),
                            roles=ROLES, error=error), (422 if error else 200)
 
 
@@ -149,7 +148,7 @@ def api_keys():
             session.rollback()
             error = str(exc)
     page, per_page = forms.paging(25)
-    response = render_template("ui/api_keys.html", results=settings_queries.api_keys_page(
+    response = render_template("ui/api_keys.html", results=api_keys_page(
         session, page, per_page), roles=ROLES, new_key=new_key, error=error)
     return response, (422 if error else 200), {"Cache-Control": "no-store"}
 

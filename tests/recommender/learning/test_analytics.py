@@ -1,15 +1,8 @@
-"""Marketer analytics maths: verdicts, naive rates, influence rows, gaps, funnel, review."""
+"""Marketer analytics maths: verdicts, naive rates, influence rows and gaps."""
 
 from __future__ import annotations
 
-import csv
-import io
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from recommender.learning.analytics import (
     HELPS,
@@ -26,37 +19,7 @@ from recommender.learning.analytics import (
     naive_rates,
     verdict,
 )
-from recommender.learning.funnel import (
-    ADVANCED,
-    BACK,
-    LOST,
-    OPEN,
-    StageInfo,
-    funnel_rows,
-    stage_visits,
-)
-from recommender.learning.review import (
-    ReviewInput,
-    csv_safe,
-    review_csv,
-    review_markdown,
-    write_csv,
-)
-
-STAGES = ["awareness", "consideration", "decision"]
-
-
-@dataclass
-class Estimate:
-    """An EffectEstimate-like record (the learner's output shape)."""
-
-    asset_id: str
-    buying_stage: str
-    effect: float
-    lower: float
-    upper: float
-    support: int
-    segment: str = ""
+from tests.recommender.learning.estimates import STAGES, Estimate
 
 
 @pytest.mark.parametrize(("lower", "upper", "support", "expected"), [
@@ -169,97 +132,3 @@ def test_gap_cells_without_a_model_only_flag_empty_cells():
                       include_covered=True)
     status = {c.buying_stage: c.status for c in cells}
     assert status == {"awareness": UNKNOWN, "consideration": NO_ASSET, "decision": NO_ASSET}
-
-
-T0 = datetime(2026, 1, 1)
-INFOS = {
-    "Prospecting": StageInfo("Prospecting", 0, "awareness"),
-    "Needs Analysis": StageInfo("Needs Analysis", 1, "consideration"),
-    "Proposal": StageInfo("Proposal", 2, "decision"),
-    "Closed Won": StageInfo("Closed Won", 3, None, "won"),
-    "Closed Lost": StageInfo("Closed Lost", 4, None, "lost"),
-}
-
-
-def day(n: float) -> datetime:
-    return T0 + timedelta(days=n)
-
-
-def test_stage_visits_and_funnel():
-    history = {
-        "won": [("Prospecting", day(0)), ("Needs Analysis", day(10)), ("Proposal", day(30)),
-                ("Closed Won", day(40))],
-        "lost": [("Prospecting", day(0)), ("Needs Analysis", day(20)), ("Closed Lost", day(26))],
-        "back": [("Prospecting", day(0)), ("Needs Analysis", day(4)), ("Prospecting", day(6))],
-        "closed-no-row": [("Prospecting", day(0))],
-    }
-    status = {"won": "won", "lost": "lost", "back": "open", "closed-no-row": "lost"}
-    visits = stage_visits(history, INFOS, status, {"closed-no-row": day(3)})
-    results = {(v.opportunity_id, v.stage, v.entered_at): v.result for v in visits}
-    assert results[("won", "Proposal", day(30))] == ADVANCED
-    assert results[("lost", "Needs Analysis", day(20))] == LOST
-    assert results[("back", "Needs Analysis", day(4))] == BACK
-    assert results[("back", "Prospecting", day(6))] == OPEN
-    assert results[("closed-no-row", "Prospecting", day(0))] == LOST
-    rows = {r.stage: r for r in funnel_rows(visits, list(INFOS.values()), now=day(16))}
-    assert list(rows) == ["Prospecting", "Needs Analysis", "Proposal"]
-    pro = rows["Prospecting"]
-    assert (pro.entered, pro.advanced, pro.lost, pro.open) == (5, 3, 1, 1)
-    assert pro.conversion == pytest.approx(3 / 4)
-    assert pro.median_days == pytest.approx(7.0)  # finished visits: 10, 20, 4, 3 days
-    assert pro.open_median_days == pytest.approx(10.0)  # open since day 6, now day 16
-    needs = rows["Needs Analysis"]
-    assert (needs.advanced, needs.lost, needs.moved_back) == (1, 1, 1)
-    assert rows["Proposal"].conversion == 1.0
-
-
-@pytest.mark.parametrize("raw", ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
-def test_csv_safe_neutralises_formulas(raw):
-    assert csv_safe(raw) == "'" + raw
-
-
-def test_csv_safe_keeps_numbers_and_plain_text():
-    assert csv_safe(-0.25) == -0.25 and csv_safe(3) == 3 and csv_safe(None) == ""
-    assert csv_safe("Case study") == "Case study"
-    text = write_csv([["=cmd|' /C calc'!A0", -0.1]], ["title", "effect"])
-    rows = list(csv.reader(io.StringIO(text)))
-    assert rows[1] == ["'=cmd|' /C calc'!A0", "-0.1"]
-
-
-def test_review_markdown_and_csv():
-    assets = {"good": AssetInfo("good", "Good | piped", "case_study", "consideration"),
-              "bad": AssetInfo("bad", "=evil()", "pricing_sheet", "decision")}
-    estimates = [Estimate("good", "consideration", 0.08, 0.02, 0.14, 120),
-                 Estimate("bad", "decision", -0.05, -0.09, -0.01, 60)]
-    rows = influence_rows(estimates, assets, {}, STAGES)
-    cells = gap_cells(assets.values(), STAGES, ["cfo"], ["retail"],
-                      {(r.asset_id, r.buying_stage): r.verdict for r in rows})
-    data = ReviewInput(stages=STAGES, influence=rows, gaps=cells,
-                       requests=[{"need": "ROI calculator for retail CFOs",
-                                  "buying_stage": "consideration", "persona": "cfo",
-                                  "industry": None}],
-                       generated_at=datetime(2026, 7, 1), period="2026 Q2")
-    md = review_markdown(data)
-    assert md.startswith("# Content review — 2026 Q2")
-    assert "## Consideration" in md and "### What worked" in md
-    assert "Good \\| piped" in md  # table cells escape pipes
-    assert "+8.0%" in md and "Shown to hurt" in md
-    assert "ROI calculator for retail CFOs (consideration · cfo · any)" in md
-    assert "no asset" in md  # awareness has no asset at all
-    table = list(csv.DictReader(io.StringIO(review_csv(data))))
-    sections = {r["section"] for r in table}
-    assert sections == {"influence", "gap"}
-    bad = next(r for r in table if r["asset_id"] == "bad")
-    assert bad["title"] == "'=evil()" and bad["verdict"] == HURTS
-    assert float(bad["effect"]) == pytest.approx(-0.05)
-    untrained = review_markdown(ReviewInput(stages=STAGES, influence=[], gaps=[],
-                                            model_trained=False))
-    assert "Model not trained" in untrained
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.text())
-def test_csv_safe_never_leaves_a_formula_start(text):
-    safe = csv_safe(text)
-    assert not safe.startswith(("=", "+", "-", "@", "\t", "\r"))
-    assert safe.lstrip("'") == text.lstrip("'") or safe == "'" + text

@@ -11,11 +11,11 @@ import pytest
 
 from recommender.domain import EVENT_TYPES
 from recommender.errors import ValidationError
-from recommender.learning.simulator import (
+from recommender.learning.simulator import simulate_world
+from recommender.learning.simulator_files import (
     EVENT_COLUMNS,
     HISTORY_COLUMNS,
     OPPORTUNITY_COLUMNS,
-    simulate_world,
     write_world,
 )
 from recommender.stage_config import load_stage_config

@@ -5,26 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recommender.content.library_arrays import LibraryArrays
 from recommender.errors import ValidationError
 from recommender.ranking.deal_ranking import rank_for_deal
 from recommender.ranking.policy import ThompsonPolicy
 from recommender.ranking.rules import apply_rules, validate_rule
-from recommender.ranking.scoring import DealContext
-
-STAGES = ("awareness", "consideration", "decision")
-TYPES = ("case_study", "datasheet", "faq", "webinar")
-
-
-def library(n=30, seed=0):
-    rng = np.random.default_rng(seed)
-    v = rng.standard_normal((n, 8)).astype(np.float32)
-    v /= np.linalg.norm(v, axis=1, keepdims=True)
-    arrays = LibraryArrays([f"a{i}" for i in range(n)], v, rng.choice(STAGES, n),
-                           rng.choice(TYPES, n), passage_vectors=v, passage_asset=np.arange(n),
-                           passage_texts=[f"passage {i}" for i in range(n)])
-    deal = DealContext("decision", STAGES, v[0])
-    return arrays, deal, rng.normal(0, 0.04, n), np.full(n, 0.04)
+from tests.recommender.ranking.arrays import random_library
 
 
 def effects(arrays, *rules):
@@ -37,7 +22,7 @@ EXCLUDE = {"name": "never a0", "condition": [], "action": "exclude", "target": {
 
 
 def test_explain_mode_is_deterministic_and_ordered_by_score():
-    arrays, deal, mean, sd = library()
+    arrays, deal, mean, sd = random_library(30, passages=True)
     rules, policy = effects(arrays), ThompsonPolicy()
     first = rank_for_deal(arrays, deal, 5, mean, sd, rules, policy, mode="explain")
     second = rank_for_deal(arrays, deal, 5, mean, sd, rules, policy, mode="explain", seed=99)
@@ -52,7 +37,7 @@ def test_explain_mode_is_deterministic_and_ordered_by_score():
 
 @pytest.mark.parametrize("mode", ["explain", "sample"])
 def test_rule_inclusions_come_first_and_exclusions_never(mode):
-    arrays, deal, mean, sd = library()
+    arrays, deal, mean, sd = random_library(30, passages=True)
     rules = effects(arrays, INCLUDE, EXCLUDE)
     for seed in range(5):
         ranking = rank_for_deal(arrays, deal, 4, mean, sd, rules, ThompsonPolicy(), mode=mode,
@@ -66,7 +51,7 @@ def test_rule_inclusions_come_first_and_exclusions_never(mode):
 
 
 def test_sampling_replays_with_its_seed_and_honours_extra_exclusions():
-    arrays, deal, mean, sd = library()
+    arrays, deal, mean, sd = random_library(30, passages=True)
     rules, policy = effects(arrays), ThompsonPolicy(0.3, 0.2, n_draws=50)
     first = rank_for_deal(arrays, deal, 5, mean, sd, rules, policy, seed=3)
     again = rank_for_deal(arrays, deal, 5, mean, sd, rules, policy, seed=3)
@@ -80,6 +65,6 @@ def test_sampling_replays_with_its_seed_and_honours_extra_exclusions():
 
 
 def test_unknown_mode_is_refused():
-    arrays, deal, mean, sd = library()
+    arrays, deal, mean, sd = random_library(30, passages=True)
     with pytest.raises(ValidationError, match="mode must be"):
         rank_for_deal(arrays, deal, 3, mean, sd, effects(arrays), ThompsonPolicy(), mode="x")

@@ -5,28 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recommender.content.library_arrays import LibraryArrays
 from recommender.errors import ValidationError
 from recommender.ranking.policy import ThompsonPolicy
-from recommender.ranking.scoring import DealContext
-
-STAGES = ("awareness", "consideration", "decision")
-
-
-def library(n=24, seed=0):
-    rng = np.random.default_rng(seed)
-    v = rng.standard_normal((n, 8)).astype(np.float32)
-    v /= np.linalg.norm(v, axis=1, keepdims=True)
-    c = LibraryArrays([f"a{i}" for i in range(n)], v, rng.choice(STAGES, n),
-                      rng.choice(["case_study", "datasheet", "faq", "webinar"], n))
-    deal = DealContext("decision", STAGES, v[0])
-    mean = rng.normal(0, 0.04, n)
-    sd = np.full(n, 0.04)
-    return c, deal, mean, sd
+from tests.recommender.ranking.arrays import random_library
 
 
 def test_propensities_sum_to_the_list_length_and_lie_in_0_1():
-    c, deal, mean, sd = library()
+    c, deal, mean, sd = random_library(24)
     served = ThompsonPolicy(0.2, 0.1, n_draws=300).serve(c, deal, 5, mean, sd, seed=1)
     assert served.propensity_all.sum() == pytest.approx(5.0)
     assert np.all((served.propensity_all > 0) & (served.propensity_all <= 1 + 1e-12))
@@ -36,7 +21,7 @@ def test_propensities_sum_to_the_list_length_and_lie_in_0_1():
 
 @pytest.mark.parametrize("pool_size", [100, 8])
 def test_monte_carlo_propensity_matches_empirical_frequency(pool_size):
-    c, deal, mean, sd = library()
+    c, deal, mean, sd = random_library(24)
     policy = ThompsonPolicy(0.2, 0.1, n_draws=2000, pool_size=pool_size)
     expected = policy.serve(c, deal, 5, mean, sd, seed=0).propensity_all
     counts = np.zeros(len(c))
@@ -55,7 +40,7 @@ def test_monte_carlo_propensity_matches_empirical_frequency(pool_size):
 
 
 def test_exploration_rate_is_honoured():
-    c, deal, mean, sd = library(n=40)
+    c, deal, mean, sd = random_library(40)
     policy = ThompsonPolicy(exploration=0.3, holdout=0.0, n_draws=20)
     explored = [policy.serve(c, deal, 5, mean, sd, seed=s).explored.mean() for s in range(600)]
     assert np.mean(explored) == pytest.approx(0.3, abs=0.03)
@@ -64,7 +49,7 @@ def test_exploration_rate_is_honoured():
 
 
 def test_holdout_share_of_lists_is_uniform_random():
-    c, deal, mean, sd = library(n=30)
+    c, deal, mean, sd = random_library(30)
     policy = ThompsonPolicy(exploration=0.0, holdout=0.25, n_draws=20)
     lists = [policy.serve(c, deal, 3, mean, sd, seed=s) for s in range(800)]
     share = np.mean([s.served_by == "holdout" for s in lists])
@@ -79,7 +64,7 @@ def test_holdout_share_of_lists_is_uniform_random():
 
 
 def test_seed_reproduces_the_list_and_fresh_seeds_are_recorded():
-    c, deal, mean, sd = library()
+    c, deal, mean, sd = random_library(24)
     policy = ThompsonPolicy()
     a = policy.serve(c, deal, 5, mean, sd, seed=42)
     b = policy.serve(c, deal, 5, mean, sd, seed=42)
@@ -91,7 +76,7 @@ def test_seed_reproduces_the_list_and_fresh_seeds_are_recorded():
 
 
 def test_inclusions_come_first_with_propensity_one_and_exclusions_never_show():
-    c, deal, mean, sd = library()
+    c, deal, mean, sd = random_library(24)
     include = np.zeros(len(c), bool)
     include[[3, 7]] = True
     exclude = np.zeros(len(c), bool)
@@ -107,7 +92,7 @@ def test_inclusions_come_first_with_propensity_one_and_exclusions_never_show():
 
 
 def test_a_confident_winner_is_shown_almost_always_and_a_new_asset_sometimes():
-    c, deal, mean, sd = library(n=20)
+    c, deal, mean, sd = random_library(20)
     mean = np.zeros(20)
     sd = np.full(20, 0.005)
     mean[5] = 0.3  # known to help a lot
@@ -120,7 +105,7 @@ def test_a_confident_winner_is_shown_almost_always_and_a_new_asset_sometimes():
 
 
 def test_small_libraries_show_everything_with_propensity_one():
-    c, deal, mean, sd = library(n=3)
+    c, deal, mean, sd = random_library(3)
     s = ThompsonPolicy().serve(c, deal, 5, mean, sd, seed=0)
     assert sorted(s.indices.tolist()) == [0, 1, 2] and s.propensities.tolist() == [1, 1, 1]
 
@@ -130,7 +115,7 @@ def test_bad_settings_are_clear_errors():
         ThompsonPolicy(exploration=1.5)
     with pytest.raises(ValidationError, match="holdout=-0.1"):
         ThompsonPolicy(holdout=-0.1)
-    c, deal, mean, sd = library()
+    c, deal, mean, sd = random_library(24)
     with pytest.raises(ValidationError, match="effect posterior must have shape"):
         ThompsonPolicy().serve(c, deal, 5, mean[:3], sd, seed=0)
 
@@ -141,7 +126,7 @@ def test_bad_settings_are_clear_errors():
     (300, 10, 0.05, 0.05, 3, 40),
 ])
 def test_propensities_always_add_up_to_the_list_length(n, k, eps, hold, n_inc, n_exc):
-    c, deal, mean, sd = library(n=n, seed=n)
+    c, deal, mean, sd = random_library(n, seed=n)
     include = np.zeros(n, bool)
     include[:n_inc] = True
     exclude = np.zeros(n, bool)

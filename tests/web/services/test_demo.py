@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from models import Asset, ContentEvent, Opportunity, User
 from web.services import accounts
 from web.services.demo import DEMO_USERS, build_demo
-from web.services.learning import training as learning
+from web.services.learning.training import current_model
 from web.services.ranking.recommendations import recommend
 
 
@@ -24,7 +24,7 @@ def test_build_demo_loads_library_history_model_and_users(baton):
         auto = s.scalar(select(func.count()).select_from(Asset).where(Asset.stage_source == "auto"))
         assert auto >= 15  # about a quarter of the sample library carries no stage
         open_id = s.scalar(select(Opportunity.opportunity_id).where(Opportunity.status == "open"))
-    assert learning.current_model(baton) is not None
+    assert current_model(baton) is not None
     with baton.session() as s:
         result = recommend(baton, s, open_id, k=3)
     assert len(result.items) == 3 and all(item.reasons for item in result.items)

@@ -55,9 +55,9 @@ class _Cached:
 
 def model_name(baton: Baton) -> str:
     """Return the name vectors are tagged with, loading the real model only when unavoidable."""
-    injected = baton._embedder
-    if injected is not None:
-        return injected.name
+    loaded = baton.loaded_embedder
+    if loaded is not None:
+        return loaded.name
     spec = (baton.settings.embedding_model or DEFAULT_MODEL).strip()
     if spec.startswith(HASHING_MODEL):
         return load_embedder(spec).name

@@ -65,7 +65,6 @@ def retag(baton: Baton, model: str) -> Taggers:
                 "personas": asset.personas, "industries": asset.industries,
             })
             _write_stage_and_type(asset, tags)
-    baton.cache["library.taggers"] = taggers
     return taggers
 
 

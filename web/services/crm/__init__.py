@@ -1,0 +1,1 @@
+"""CRM use cases: import exports, upsert opportunities, stage history, stuck deals."""

@@ -1,19 +1,19 @@
-"""Opportunities: upsert from the CRM, stage history, stuck deals and the pipeline view."""
+"""Opportunities: upsert from the CRM, stage history and stuck deals."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Opportunity, StageChange
 from recommender.crm.formats import StageResolver
 from recommender.crm.records import parse_opportunity_fields, place_update
 from recommender.crm.stuck import DAY_SECONDS, StuckDetector, completed_visits
-from recommender.domain import OPPORTUNITY_STATUSES, utcnow
+from recommender.domain import utcnow
 from recommender.errors import BatonError, NotFoundError, ValidationError
 from web.runtime import Baton
 from web.services.crm.rows import set_changed
@@ -141,7 +141,9 @@ def stuck_detector(baton: Baton, session: Session) -> StuckDetector:
     return detector
 
 
-def _assess(detector: StuckDetector, opportunity: Opportunity, now: datetime) -> StuckStatus:
+def assess_stuck(detector: StuckDetector, opportunity: Opportunity,
+                 now: datetime) -> StuckStatus:
+    """Say whether ``opportunity`` is stuck at ``now`` by a fitted ``detector``."""
     if opportunity.status != "open":
         return StuckStatus(False, None, None, f"closed ({opportunity.status})")
     entered = opportunity.stage_entered_at or opportunity.created_at
@@ -158,86 +160,4 @@ def _assess(detector: StuckDetector, opportunity: Opportunity, now: datetime) ->
 def stuck_status(baton: Baton, session: Session, opportunity: Opportunity,
                  now: datetime | None = None) -> StuckStatus:
     """Say whether an open opportunity has been in its stage longer than advancing deals did."""
-    return _assess(stuck_detector(baton, session), opportunity, now or utcnow())
-
-
-SORT_KEYS = {
-    "days": lambda r: -(r["days_in_stage"] or 0.0),
-    "amount": lambda r: -(r["amount"] or 0.0),
-    "name": lambda r: r["name"].casefold(),
-    "overdue": lambda r: -((r["days_in_stage"] or 0.0) - (r["threshold_days"] or 0.0)),
-}
-
-
-def _row(opportunity: Opportunity, status: StuckStatus) -> dict:
-    return {
-        "opportunity_id": opportunity.opportunity_id, "name": opportunity.name,
-        "account": opportunity.account, "owner": opportunity.owner,
-        "amount": opportunity.amount, "stage": opportunity.stage,
-        "buying_stage": opportunity.buying_stage, **asdict(status),
-    }
-
-
-def pipeline_overview(baton: Baton, session: Session, sort: str = "days", owner: str | None = None,
-                      stuck_only: bool = False, now: datetime | None = None) -> list[dict]:
-    """Group open opportunities by pipeline stage, in pipeline order, with stuck flags."""
-    if sort not in SORT_KEYS:
-        raise ValidationError(f"unknown sort {sort!r}; expected one of {', '.join(SORT_KEYS)}")
-    detector = stuck_detector(baton, session)
-    now = now or utcnow()
-    query = select(Opportunity).where(Opportunity.status == "open")
-    if owner:
-        query = query.where(Opportunity.owner == owner)
-    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for opportunity in session.scalars(query):
-        status = _assess(detector, opportunity, now)
-        if stuck_only and not status.stuck:
-            continue
-        groups[(opportunity.pipeline, opportunity.stage)].append(_row(opportunity, status))
-    resolver = StageResolver(baton.stages)
-    out = []
-    for (pipeline, stage), rows in groups.items():
-        rows.sort(key=SORT_KEYS[sort])
-        try:
-            found = resolver.find(stage, pipeline)[1]
-            order, buying = found.order, found.buying_stage
-        except BatonError:
-            order, buying = 999, None
-        out.append({"pipeline": pipeline, "stage": stage, "buying_stage": buying,
-                    "order": order, "count": len(rows),
-                    "stuck": sum(1 for r in rows if r["stuck"]), "opportunities": rows})
-    out.sort(key=lambda g: (g["pipeline"], g["order"]))
-    return out
-
-
-def list_opportunities(baton: Baton, session: Session, filters: dict | None = None, page: int = 1,
-                       per_page: int = 50) -> tuple[list[Opportunity], int]:
-    """Return one page of opportunities matching ``filters`` and the total count."""
-    filters = dict(filters or {})
-    allowed = {"stage", "buying_stage", "status", "owner", "industry", "pipeline", "q"}
-    unknown = sorted(set(filters) - allowed)
-    if unknown:
-        raise ValidationError(f"unknown filter(s) {', '.join(unknown)}; expected "
-                              f"{', '.join(sorted(allowed))}")
-    per_page = max(1, min(int(per_page), baton.settings.page_size_max))
-    page = max(1, int(page))
-    query = select(Opportunity)
-    for key in ("buying_stage", "owner", "industry", "pipeline"):
-        if filters.get(key):
-            query = query.where(getattr(Opportunity, key) == filters[key])
-    if filters.get("status"):
-        if filters["status"] not in OPPORTUNITY_STATUSES:
-            raise ValidationError(f"bad status {filters['status']!r}; expected one of "
-                                  f"{', '.join(OPPORTUNITY_STATUSES)}")
-        query = query.where(Opportunity.status == filters["status"])
-    if filters.get("stage"):
-        stage = StageResolver(baton.stages).canonical(filters["stage"])
-        query = query.where(Opportunity.stage == stage)
-    if filters.get("q"):
-        like = f"%{filters['q']}%"
-        query = query.where(or_(Opportunity.name.ilike(like), Opportunity.account.ilike(like),
-                                Opportunity.opportunity_id.ilike(like)))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = list(session.scalars(query.order_by(Opportunity.opportunity_id)
-                                .offset((page - 1) * per_page).limit(per_page)))
-    return rows, total
+    return assess_stuck(stuck_detector(baton, session), opportunity, now or utcnow())

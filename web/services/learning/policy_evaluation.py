@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from models import ContentEvent, Opportunity, StageChange
 from recommender.domain import vocabulary_name
 from recommender.errors import NotFittedError, ValidationError
+from recommender.learning import ope
 from recommender.learning.effects import ContentEffectModel
 from recommender.learning.logged_lists import (
     REWARDS,
@@ -30,8 +31,6 @@ from recommender.learning.logged_lists import (
     forward_moves,
     item_rewards,
 )
-from recommender.learning.ope import ESTIMATORS, OPEResult
-from recommender.learning.ope import evaluate_policy as estimate_policy_value
 from recommender.learning.stage_names import StageMapper
 from web.runtime import Baton
 
@@ -40,7 +39,7 @@ from web.runtime import Baton
 class OPEReport:
     """The off-policy estimate of a ranking, with what it was computed on."""
 
-    result: OPEResult
+    result: ope.OPEResult
     reward: str
     window_days: float
     target: str
@@ -155,6 +154,6 @@ def evaluate_logged(baton: Baton, session: Session, model: ContentEffectModel | 
     rewards = item_rewards(shown, _touches(session, reward), forward,
                            baton.stages.buying_stage_names, reward, timedelta(days=window_days))
     logged = build_logged_lists(shown, rewards, policy, _contexts(baton, shown, deals))
-    result = estimate_policy_value(logged, clip=clip, estimators=ESTIMATORS, interval=interval,
-                                   n_boot=n_boot, level=level, seed=seed)
+    result = ope.evaluate_policy(logged, clip=clip, estimators=ope.ESTIMATORS, interval=interval,
+                                 n_boot=n_boot, level=level, seed=seed)
     return OPEReport(result, reward, float(window_days), description, version)

@@ -1,0 +1,1 @@
+"""Read models of the lists UI and API show: one query per list, shared by both."""

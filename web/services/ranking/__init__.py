@@ -1,0 +1,1 @@
+"""Recommendation use cases: recommend and log a list for a deal; marketer rules."""

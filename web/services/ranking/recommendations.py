@@ -38,7 +38,7 @@ from recommender.ranking.rules import RuleEffects, RuleSpec, apply_rules
 from recommender.ranking.scoring import DealContext
 from web.runtime import Baton
 from web.services.content.index import get_library_index
-from web.services.learning import training as learning
+from web.services.learning.training import current_model
 from web.services.ranking.rules import rule_spec
 
 MAX_K = 50
@@ -154,7 +154,7 @@ def _context(baton: Baton, text: str, library: LibraryArrays):
 
 def _effect_model(baton: Baton) -> EffectModel:
     """Return the trained effect model, or the neutral prior while none is trained."""
-    model = learning.current_model(baton)
+    model = current_model(baton)
     return model if model is not None else _NEUTRAL
 
 

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import numpy as np
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from models import ContentEvent
+from models import Asset, ContentEvent
 from models.recommendations import RecommendationLog, RecommendedItem
 from recommender.errors import NotFoundError, ValidationError
 from tests.support.recommend_data import add_assets, add_opportunity, add_shared, add_stage_change
-from web.services.ranking import rules as rules_service
+from web.runtime import Baton
+from web.services.content import editing, index
+from web.services.events import record_events
+from web.services.ranking import recommendations
 from web.services.ranking.recommendations import recommend
+from web.services.ranking.rules import create_rule
+from web.services.sharing import create_share_link, resolve_share_link
 
 
 @pytest.fixture
@@ -95,14 +101,14 @@ def test_rules_include_boost_and_exclude_show_in_reasons(library):
     baton = library
     with baton.session() as session:
         add_opportunity(session, industry="logistics", amount=90000)
-        rules_service.create_rule(baton, session, {
+        create_rule(baton, session, {
             "name": "big logistics deals get the awareness blog",
             "condition": {"industry": "logistics", "amount": {"gte": 50000}},
             "action": "include", "target": {"asset_id": "blog-trends"}})
-        rules_service.create_rule(baton, session, {
+        create_rule(baton, session, {
             "name": "never show security", "condition": [],
             "action": "exclude", "target": {"type": "security_review"}})
-        rules_service.create_rule(baton, session, {
+        create_rule(baton, session, {
             "name": "retail only", "condition": {"industry": "retail"},
             "action": "include", "target": {"asset_id": "cs-acme"}})
         for seed in range(10):
@@ -152,8 +158,7 @@ def test_learned_effects_change_the_ranking(library, monkeypatch):
             mean = np.array([0.12 if a == "roi" else 0.0 for a in asset_ids])
             return mean, np.full(len(asset_ids), 0.02)
 
-    from web.services.ranking import recommendations as service
-    monkeypatch.setattr(service, "_effect_model", lambda baton: Model())
+    monkeypatch.setattr(recommendations, "_effect_model", lambda baton: Model())
     with library.session() as session:
         add_opportunity(session, stage="Needs Analysis", buying_stage="consideration")
         result = recommend(library, session, "opp-1", k=3, mode="explain")
@@ -163,45 +168,32 @@ def test_learned_effects_change_the_ranking(library, monkeypatch):
     assert "effects=test-model" in result.policy_version
 
 
-def test_serve_log_share_and_replay_on_each_database(any_db_url, tmp_path, embedder):
+def test_serve_log_share_and_replay_on_each_database(any_db_baton, embedder):
     """The whole path (rules, serve, log with a 63-bit seed, share, view, replay) on SQLite and
     PostgreSQL."""
-    from web.config import Settings
-    from web.runtime import Baton
-    from web.services.events import record_events
-    from web.services.sharing import create_share_link, resolve_share_link
+    runtime = any_db_baton
+    with runtime.session() as session:
+        add_assets(session, embedder)
+        add_opportunity(session, notes="pricing objection")
+        create_rule(runtime, session, {
+            "name": "cfo pricing", "condition": {"persona": "cfo"}, "action": "boost",
+            "target": {"type": "pricing_sheet"}, "weight": 1.0})
+        result = recommend(runtime, session, "opp-1", k=3, seed=2**63 - 1)
+        link = create_share_link(runtime, session, "opp-1", result.items[0].asset_id)
+        resolve_share_link(runtime, session, link.token)
+        event = {"event_id": "h1", "opportunity_id": "opp-1",
+                 "asset_id": result.items[0].asset_id, "event_type": "helpful"}
+        assert record_events(runtime, session, [event]).created == ["h1"]
+        assert record_events(runtime, session, [event]).duplicates == ["h1"]
+        log = session.get(RecommendationLog, result.recommendation_id)
+        assert log.seed == 2**63 - 1
+        kinds = sorted(session.scalars(select(ContentEvent.event_type)))
+    assert kinds.count("recommended") == 3
+    assert kinds.count("shared") == kinds.count("viewed") == kinds.count("helpful") == 1
 
-    runtime = Baton(Settings(instance_path=str(tmp_path / "inst"), database_url=any_db_url,
-                             embedding_model="baton-hashing", secret_key="x"), embedder=embedder)
-    runtime.init_database()
-    try:
-        with runtime.session() as session:
-            add_assets(session, embedder)
-            add_opportunity(session, notes="pricing objection")
-            rules_service.create_rule(runtime, session, {
-                "name": "cfo pricing", "condition": {"persona": "cfo"}, "action": "boost",
-                "target": {"type": "pricing_sheet"}, "weight": 1.0})
-            result = recommend(runtime, session, "opp-1", k=3, seed=2**63 - 1)
-            link = create_share_link(runtime, session, "opp-1", result.items[0].asset_id)
-            resolve_share_link(runtime, session, link.token)
-            event = {"event_id": "h1", "opportunity_id": "opp-1",
-                     "asset_id": result.items[0].asset_id, "event_type": "helpful"}
-            assert record_events(runtime, session, [event]).created == ["h1"]
-            assert record_events(runtime, session, [event]).duplicates == ["h1"]
-            log = session.get(RecommendationLog, result.recommendation_id)
-            assert log.seed == 2**63 - 1
-            kinds = sorted(session.scalars(select(ContentEvent.event_type)))
-        assert kinds.count("recommended") == 3
-        assert kinds.count("shared") == kinds.count("viewed") == kinds.count("helpful") == 1
-    finally:
-        runtime.close()
 
 
 def test_library_changes_in_this_process_are_seen_at_once(library, embedder):
-    from sqlalchemy import update
-
-    from models import Asset
-
     with library.session() as session:
         add_opportunity(session)
         first = recommend(library, session, "opp-1", k=8, mode="explain")
@@ -214,8 +206,6 @@ def test_library_changes_in_this_process_are_seen_at_once(library, embedder):
 
 
 def test_asset_marked_not_helpful_is_demoted_with_its_date(library):
-    from web.services.events import record_events
-
     with library.session() as session:
         add_opportunity(session, notes="pricing objection: discounts and contract terms")
         before = recommend(library, session, "opp-1", k=3, mode="explain")
@@ -230,8 +220,6 @@ def test_asset_marked_not_helpful_is_demoted_with_its_date(library):
 
 
 def test_concurrent_requests_share_the_caches_safely(library):
-    from concurrent.futures import ThreadPoolExecutor
-
     with library.session() as session:
         for i in range(4):
             add_opportunity(session, opportunity_id=f"opp-{i}", notes=f"deal {i} pricing terms")
@@ -250,35 +238,28 @@ def test_library_writes_through_a_service_are_seen_at_once_others_within_refresh
         library, settings, monkeypatch):
     """One cache rule: a service write invalidates every reader of this process at once; any
     other change is picked up by the fingerprint, re-checked every ``REFRESH_SECONDS``."""
-    from sqlalchemy import update
-
-    from models import Asset
-    from web.runtime import Baton
-    from web.services.content import editing
-    from web.services.content import index as library_index
-
     other = Baton(settings, embedder=library.embedder)  # a second runtime on the same database
     try:
         with library.session() as session, other.session() as other_session:
             add_opportunity(session)
-            first = library_index.get_library_index(library, session)
-            theirs = library_index.get_library_index(other, other_session)
+            first = index.get_library_index(library, session)
+            theirs = index.get_library_index(other, other_session)
             assert first.recommendable[first.position["pricing"]]
             editing.archive_asset(library, session, "pricing")
             for runtime, s in ((library, session), (other, other_session)):
-                arrays = library_index.get_library_index(runtime, s)
+                arrays = index.get_library_index(runtime, s)
                 assert arrays is not first and arrays is not theirs
                 assert not arrays.recommendable[arrays.position["pricing"]]
             items = recommend(library, session, "opp-1", k=8, mode="explain").items
             assert "pricing" not in [i.asset_id for i in items]
 
-            monkeypatch.setattr(library_index, "REFRESH_SECONDS", 3600.0)
-            cached = library_index.get_library_index(library, session)
+            monkeypatch.setattr(index, "REFRESH_SECONDS", 3600.0)
+            cached = index.get_library_index(library, session)
             session.execute(update(Asset).where(Asset.id == "roi").values(status="archived"))
             session.commit()  # not through a service: the cache holds until the next check
-            assert library_index.get_library_index(library, session) is cached
-            monkeypatch.setattr(library_index, "REFRESH_SECONDS", 0.0)
-            arrays = library_index.get_library_index(library, session)
+            assert index.get_library_index(library, session) is cached
+            monkeypatch.setattr(index, "REFRESH_SECONDS", 0.0)
+            arrays = index.get_library_index(library, session)
             assert arrays is not cached and not arrays.recommendable[arrays.position["roi"]]
     finally:
         other.close()

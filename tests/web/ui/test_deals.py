@@ -7,9 +7,7 @@ import re
 from sqlalchemy import select
 
 from models import ContentEvent, ContentRequest
-from tests.support.ui import data, post_form, sign_in, users
-
-__all__ = ["data", "users"]
+from tests.support.ui import post_form, sign_in
 
 
 def _deal_ids(html: str) -> list[str]:

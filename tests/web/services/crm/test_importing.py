@@ -11,10 +11,16 @@ from sqlalchemy import select
 from models import Asset, ContentEvent, Opportunity, StageChange
 from recommender.errors import NotFoundError, UnknownStageError, ValidationError
 from web.cli import main
-from web.config import Settings
 from web.runtime import Baton
-from web.services.crm import opportunities as crm
 from web.services.crm.importing import import_crm
+from web.services.crm.opportunities import (
+    get_opportunity,
+    opportunity_history,
+    stuck_detector,
+    stuck_status,
+    upsert_opportunity,
+)
+from web.services.queries.deals import list_opportunities, pipeline_overview
 
 OPPORTUNITIES = """opportunity_id,name,account,industry,persona,amount,owner,created_at,stage,\
 stage_entered_at,status,closed_at,notes
@@ -69,32 +75,22 @@ def snapshot(baton: Baton) -> dict:
         }
 
 
-@pytest.fixture
-def db_baton(any_db_url, tmp_path, embedder):
-    settings = Settings(instance_path=str(tmp_path / "instance"), database_url=any_db_url,
-                        embedding_model="baton-hashing", secret_key="t")
-    runtime = Baton(settings, embedder=embedder)
-    runtime.init_database()
-    yield runtime
-    runtime.close()
-
-
-def test_baton_import_is_idempotent(db_baton, tmp_path):
-    add_assets(db_baton)
+def test_baton_import_is_idempotent(any_db_baton, tmp_path):
+    add_assets(any_db_baton)
     folder = write_baton_export(tmp_path / "crm")
-    report = import_crm(db_baton, [folder])
+    report = import_crm(any_db_baton, [folder])
     assert report.ok, report.rejected
     assert report.counts["opportunities_created"] == 3
     assert report.counts["stage_changes_added"] == 6
     assert report.counts["events_added"] == 4
-    first = snapshot(db_baton)
-    again = import_crm(db_baton, [folder])
+    first = snapshot(any_db_baton)
+    again = import_crm(any_db_baton, [folder])
     assert again.ok
     assert again.counts["opportunities_unchanged"] == 3
     assert again.counts["opportunities_created"] == again.counts["opportunities_updated"] == 0
     assert (again.counts["stage_changes_added"], again.counts["stage_changes_existing"]) == (0, 6)
     assert (again.counts["events_added"], again.counts["events_existing"]) == (0, 4)
-    assert snapshot(db_baton) == first
+    assert snapshot(any_db_baton) == first
 
 
 def test_baton_import_resolves_stages_and_times(baton, tmp_path):
@@ -169,7 +165,7 @@ def test_encodings_bom_and_utf16(baton, tmp_path):
     assert "UTF-16" in report.rejected[0].reason
 
 
-def test_salesforce_directory_with_accounts_and_history(any_db_url, db_baton, tmp_path):
+def test_salesforce_directory_with_accounts_and_history(any_db_url, any_db_baton, tmp_path):
     folder = tmp_path / "sf"
     folder.mkdir()
     (folder / "Opportunity.csv").write_text(
@@ -187,22 +183,22 @@ def test_salesforce_directory_with_accounts_and_history(any_db_url, db_baton, tm
         '"006A","Prospecting","2026-01-10T09:00:00.000+0000"\n'
         '"006B","Prospecting","2026-01-02 08:00:00"\n'
         '"006B","Closed Lost","2026-03-01 00:00:00"\n', encoding="utf-8")
-    report = import_crm(db_baton, [folder], format="salesforce")
+    report = import_crm(any_db_baton, [folder], format="salesforce")
     assert report.ok, report.rejected
     kinds = sorted(kind for kind, _ in report.files)
     assert kinds == ["accounts", "opportunities", "stage_history"]
-    with db_baton.session() as session:
+    with any_db_baton.session() as session:
         a = session.get(Opportunity, "006A")
         assert (a.account, a.industry, a.buying_stage) == ("Acme Freight", "Logistics",
                                                            "consideration")
         assert a.stage_entered_at == datetime(2026, 2, 1)
         b = session.get(Opportunity, "006B")
         assert (b.status, b.closed_at) == ("lost", datetime(2026, 3, 1))
-        moves = [(s.from_stage, s.to_stage) for s in crm.opportunity_history(session, "006A")]
+        moves = [(s.from_stage, s.to_stage) for s in opportunity_history(session, "006A")]
     assert moves == [(None, "Prospecting"), ("Prospecting", "Value Proposition")]
-    first = snapshot(db_baton)
-    assert import_crm(db_baton, [folder], format="salesforce").ok
-    assert snapshot(db_baton) == first
+    first = snapshot(any_db_baton)
+    assert import_crm(any_db_baton, [folder], format="salesforce").ok
+    assert snapshot(any_db_baton) == first
 
 
 def test_hubspot_labels_and_internal_names(baton, tmp_path):
@@ -234,7 +230,7 @@ def test_reimport_with_a_new_stage_appends_history(baton, tmp_path):
     assert report.counts["opportunities_updated"] == 1
     with baton.session() as session:
         moves = [(s.from_stage, s.to_stage, s.changed_at)
-                 for s in crm.opportunity_history(session, "o3")]
+                 for s in opportunity_history(session, "o3")]
         o3 = session.get(Opportunity, "o3")
     assert moves == [("Qualification", "Needs Analysis", datetime(2026, 2, 10))]
     assert (o3.stage, o3.buying_stage) == ("Needs Analysis", "consideration")
@@ -276,19 +272,19 @@ def test_cli_stuck_lists_stuck_deals(runner, baton, tmp_path):
 
 def test_upsert_opportunity_creates_moves_and_closes(baton):
     with baton.session() as session:
-        row, created = crm.upsert_opportunity(baton, session, "x1", {
+        row, created = upsert_opportunity(baton, session, "x1", {
             "name": "Deal", "stage": "prospecting", "amount": 10,
             "created_at": "2026-01-01T00:00:00Z"})
         assert created and row.stage == "Prospecting" and row.buying_stage == "awareness"
-        row, created = crm.upsert_opportunity(baton, session, "x1", {"amount": 20})
+        row, created = upsert_opportunity(baton, session, "x1", {"amount": 20})
         assert not created and row.amount == 20.0
-        row, _ = crm.upsert_opportunity(baton, session, "x1", {
+        row, _ = upsert_opportunity(baton, session, "x1", {
             "stage": "Closed Won", "stage_entered_at": "2026-02-01"})
         assert (row.status, row.closed_at, row.buying_stage) == (
             "won", datetime(2026, 2, 1), None)
-        moves = [(s.from_stage, s.to_stage) for s in crm.opportunity_history(session, "x1")]
+        moves = [(s.from_stage, s.to_stage) for s in opportunity_history(session, "x1")]
         assert moves == [(None, "Prospecting"), ("Prospecting", "Closed Won")]
-        hub, _ = crm.upsert_opportunity(baton, session, "h1", {
+        hub, _ = upsert_opportunity(baton, session, "h1", {
             "stage": "Contract Sent", "pipeline": "hubspot"})
         assert (hub.pipeline, hub.stage, hub.buying_stage) == (
             "hubspot", "contractsent", "decision")
@@ -305,11 +301,11 @@ def test_upsert_opportunity_creates_moves_and_closes(baton):
 def test_upsert_opportunity_rejects_bad_fields(baton, data, match):
     session = baton.sessions()
     with pytest.raises(match):
-        crm.upsert_opportunity(baton, session, "y1", data)
+        upsert_opportunity(baton, session, "y1", data)
     session.rollback()
     session.close()
     with baton.session() as session, pytest.raises(NotFoundError):
-        crm.get_opportunity(session, "y1")
+        get_opportunity(session, "y1")
 
 
 def _history_of_fast_deals(baton, n=12, days=10, prefix="h"):
@@ -329,42 +325,41 @@ def test_stuck_status_learns_per_stage_and_refreshes(baton):
     _history_of_fast_deals(baton)
     now = datetime(2026, 6, 1)
     with baton.session() as session:
-        slow, _ = crm.upsert_opportunity(baton, session, "slow", {
+        slow, _ = upsert_opportunity(baton, session, "slow", {
             "stage": "Needs Analysis", "stage_entered_at": now - timedelta(days=40)})
-        fresh, _ = crm.upsert_opportunity(baton, session, "fresh", {
+        fresh, _ = upsert_opportunity(baton, session, "fresh", {
             "stage": "Needs Analysis", "stage_entered_at": now - timedelta(days=3)})
-        status = crm.stuck_status(baton, session, slow, now=now)
+        status = stuck_status(baton, session, slow, now=now)
         assert status.stuck and status.days_in_stage == 40.0
         assert status.threshold_days == pytest.approx(11.0, abs=1.0)
         assert "12 deals that advanced from Needs Analysis" in status.reason
-        assert not crm.stuck_status(baton, session, fresh, now=now).stuck
-        detector = crm.stuck_detector(baton, session)
-        assert crm.stuck_detector(baton, session) is detector  # cached
+        assert not stuck_status(baton, session, fresh, now=now).stuck
+        detector = stuck_detector(baton, session)
+        assert stuck_detector(baton, session) is detector  # cached
     _history_of_fast_deals(baton, n=12, days=60, prefix="late")
     with baton.session() as session:
-        assert crm.stuck_detector(baton, session) is not detector
+        assert stuck_detector(baton, session) is not detector
 
 
 def test_pipeline_overview_and_list(baton, tmp_path):
     import_crm(baton, [write_baton_export(tmp_path / "crm")])
     with baton.session() as session:
-        groups = crm.pipeline_overview(baton, session, sort="amount",
-                                       now=datetime(2026, 1, 25))
+        groups = pipeline_overview(baton, session, sort="amount", now=datetime(2026, 1, 25))
         assert [(g["stage"], g["count"]) for g in groups] == [
             ("Qualification", 1), ("Needs Analysis", 1)]
         o1 = groups[1]["opportunities"][0]
         assert o1["days_in_stage"] == 5.0 and o1["stuck"] is False
         assert groups[0]["opportunities"][0]["days_in_stage"] == 17.0
-        rows, total = crm.list_opportunities(baton, session, {"owner": "ann"}, per_page=1)
+        rows, total = list_opportunities(baton, session, {"owner": "ann"}, per_page=1)
         assert total == 2 and [r.opportunity_id for r in rows] == ["o1"]
-        rows, total = crm.list_opportunities(baton, session, {"stage": "closed won"})
+        rows, total = list_opportunities(baton, session, {"stage": "closed won"})
         assert [r.opportunity_id for r in rows] == ["o2"]
-        rows, total = crm.list_opportunities(baton, session, {"q": "fabrik"})
+        rows, total = list_opportunities(baton, session, {"q": "fabrik"})
         assert [r.opportunity_id for r in rows] == ["o3"]
         with pytest.raises(ValidationError, match="unknown filter"):
-            crm.list_opportunities(baton, session, {"colour": "red"})
+            list_opportunities(baton, session, {"colour": "red"})
         with pytest.raises(ValidationError, match="unknown sort"):
-            crm.pipeline_overview(baton, session, sort="vibes")
+            pipeline_overview(baton, session, sort="vibes")
 
 
 def test_reimport_with_new_stage_and_history_takes_entry_time_from_history(baton, tmp_path):
@@ -376,6 +371,6 @@ def test_reimport_with_new_stage_and_history_takes_entry_time_from_history(baton
     assert report.ok and report.counts["stage_changes_added"] == 1
     with baton.session() as session:
         o3 = session.get(Opportunity, "o3")
-        moves = [s.to_stage for s in crm.opportunity_history(session, "o3")]
+        moves = [s.to_stage for s in opportunity_history(session, "o3")]
     assert (o3.stage, o3.stage_entered_at) == ("Needs Analysis", datetime(2026, 2, 15, 8))
     assert moves == ["Prospecting", "Qualification", "Needs Analysis"]

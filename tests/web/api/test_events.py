@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
 from models import ContentEvent
-from tests.support.api import bearer, make_keys, seed
-
-
-@pytest.fixture
-def keys(baton, embedder):
-    seed(baton, embedder)
-    return make_keys(baton)
+from tests.support.api import bearer
 
 
 def _count(baton, **where) -> int:

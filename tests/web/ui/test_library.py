@@ -6,9 +6,7 @@ import io
 import re
 
 from models import Asset
-from tests.support.ui import data, post_form, sign_in, users
-
-__all__ = ["data", "users"]
+from tests.support.ui import post_form, sign_in
 
 
 def _cards(html: str) -> list[str]:

@@ -9,10 +9,8 @@ from sqlalchemy import select
 
 from models import ApiKey, User
 from models.rules import Rule
-from tests.support.ui import data, post_form, sign_in, users
+from tests.support.ui import post_form, sign_in
 from web.services.accounts import verify_api_key
-
-__all__ = ["data", "users"]
 
 
 def test_settings_shows_stage_mapping_and_embedding_model(client, users):

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from sqlalchemy import func, select
 
 from models import Asset, ContentEvent
 from models.recommendations import ShareLink
-from tests.support.api import bearer, make_keys, seed
-
-
-@pytest.fixture
-def keys(baton, embedder):
-    seed(baton, embedder)
-    return make_keys(baton)
+from tests.support.api import bearer
 
 
 def share(client, key, asset_id="roi", opportunity_id="opp-1"):

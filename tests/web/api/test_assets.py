@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from sqlalchemy import func, select
 
 from models import Asset
-from tests.support.api import bearer, make_keys, seed
+from tests.support.api import bearer
 from web import create_app
-
-
-@pytest.fixture
-def keys(baton, embedder):
-    seed(baton, embedder)
-    return make_keys(baton)
 
 
 def _count(baton, **where) -> int:

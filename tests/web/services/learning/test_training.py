@@ -14,7 +14,7 @@ from recommender.learning.effects import ContentEffectModel
 from recommender.learning.simulator import simulate_world
 from tests.support.learning_data import add_events, load_world
 from web.cli import main
-from web.services.learning import training as learning
+from web.services.learning import training
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +37,8 @@ def runs(baton):
 
 
 def test_train_writes_artifact_and_records_run(loaded, small_world):
-    assert learning.current_model(loaded) is None
-    report = learning.train(loaded)
+    assert training.current_model(loaded) is None
+    report = training.train(loaded)
     path = Path(report.artifact_path)
     assert path.exists() and path.parent == loaded.settings.artifacts_dir
     assert not list(path.parent.glob(".*.tmp"))  # no temp files left behind
@@ -50,30 +50,30 @@ def test_train_writes_artifact_and_records_run(loaded, small_world):
     [run] = runs(loaded)
     assert run.status == "succeeded" and run.artifact_path == str(path)
     assert run.figures["estimates"] > 0 and run.finished_at >= run.started_at
-    model = learning.current_model(loaded)
+    model = training.current_model(loaded)
     assert isinstance(model, ContentEffectModel)
     assert model.version == report.model_version
 
 
 def test_second_train_replaces_and_current_model_reloads(loaded, small_world):
-    first = learning.train(loaded)
-    model1 = learning.current_model(loaded)
-    assert learning.current_model(loaded) is model1  # cached: no reload without a change
+    first = training.train(loaded)
+    model1 = training.current_model(loaded)
+    assert training.current_model(loaded) is model1  # cached: no reload without a change
     half = len(small_world.events) // 2
     with loaded.session() as session:
         add_events(session, small_world.events[half:])
-    second = learning.train(loaded)
+    second = training.train(loaded)
     assert second.artifact_path != first.artifact_path
-    model2 = learning.current_model(loaded)
+    model2 = training.current_model(loaded)
     assert model2 is not model1
     assert model2.version == second.model_version != first.model_version
-    pointer = json.loads((loaded.settings.artifacts_dir / learning.POINTER).read_text())
+    pointer = json.loads((loaded.settings.artifacts_dir / training.POINTER).read_text())
     assert pointer["artifact"] == Path(second.artifact_path).name
 
 
 def test_failed_fit_keeps_previous_artifact(loaded, monkeypatch):
-    good = learning.train(loaded)
-    pointer = loaded.settings.artifacts_dir / learning.POINTER
+    good = training.train(loaded)
+    pointer = loaded.settings.artifacts_dir / training.POINTER
     before = pointer.read_text()
 
     def boom(self, *args, **kwargs):
@@ -81,27 +81,27 @@ def test_failed_fit_keeps_previous_artifact(loaded, monkeypatch):
 
     monkeypatch.setattr(ContentEffectModel, "fit", boom)
     with pytest.raises(RuntimeError, match="exploded"):
-        learning.train(loaded)
+        training.train(loaded)
     assert pointer.read_text() == before
     assert Path(good.artifact_path).exists()
-    assert learning.current_model(loaded).version == good.model_version
+    assert training.current_model(loaded).version == good.model_version
     last = runs(loaded)[-1]
     assert last.status == "failed" and "solver exploded" in last.error
 
 
 def test_train_without_data_is_a_clear_error(baton):
     with pytest.raises(ModelError, match="import"):
-        learning.train(baton)
+        training.train(baton)
     assert runs(baton)[-1].status == "failed"
-    assert learning.current_model(baton) is None
+    assert training.current_model(baton) is None
 
 
 def test_damaged_pointer_keeps_serving_the_loaded_model(loaded):
-    learning.train(loaded)
-    model = learning.current_model(loaded)
-    pointer = loaded.settings.artifacts_dir / learning.POINTER
+    training.train(loaded)
+    model = training.current_model(loaded)
+    pointer = loaded.settings.artifacts_dir / training.POINTER
     pointer.write_text("{half written")
-    assert learning.current_model(loaded) is model
+    assert training.current_model(loaded) is model
 
 
 def test_cli_simulate_and_train(runner, loaded, tmp_path):
@@ -115,19 +115,10 @@ def test_cli_simulate_and_train(runner, loaded, tmp_path):
     assert doc["figures"]["estimates"] > 0 and Path(doc["artifact"]).exists()
 
 
-def test_train_on_any_database(any_db_url, tmp_path, embedder):
-    from web.config import Settings
-    from web.runtime import Baton
-
-    settings = Settings(instance_path=str(tmp_path / "inst"), database_url=any_db_url,
-                        embedding_model="baton-hashing", secret_key="t")
-    runtime = Baton(settings, embedder=embedder)
-    runtime.init_database()
-    try:
-        load_world(runtime, simulate_world(2, n_opportunities=120))
-        report = learning.train(runtime)
-        assert report.figures["visits"] > 120
-        assert learning.current_model(runtime).version == report.model_version
-        assert runs(runtime)[-1].status == "succeeded"
-    finally:
-        runtime.close()
+def test_train_on_any_database(any_db_baton):
+    runtime = any_db_baton
+    load_world(runtime, simulate_world(2, n_opportunities=120))
+    report = training.train(runtime)
+    assert report.figures["visits"] > 120
+    assert training.current_model(runtime).version == report.model_version
+    assert runs(runtime)[-1].status == "succeeded"

@@ -19,8 +19,6 @@ from recommender.learning.analytics import (
     UNKNOWN,
 )
 from tests.support.analytics_data import MODEL_EFFECTS, FittedEffects, add_logged_lists, add_world
-from web.config import Settings
-from web.runtime import Baton
 from web.services.learning import analytics
 
 
@@ -155,22 +153,16 @@ def test_evaluate_policy_errors_are_clear(baton, untrained, monkeypatch):
             analytics.evaluate_policy(baton, session, reward="clicks")
 
 
-def test_influence_on_any_database(any_db_url, tmp_path, embedder, monkeypatch):
+def test_influence_on_any_database(any_db_baton, monkeypatch):
     monkeypatch.setattr(analytics, "current_model",
                         lambda b: FittedEffects(MODEL_EFFECTS))
-    settings = Settings(instance_path=str(tmp_path / "inst"), database_url=any_db_url,
-                        embedding_model="baton-hashing", secret_key="x")
-    runtime = Baton(settings, embedder=embedder)
-    runtime.init_database()
-    try:
-        with runtime.session() as session:
-            add_world(session)
-            rows = analytics.influence(runtime, session, stage="consideration")
-            cells = analytics.gaps(runtime, session)
-        assert {r.asset_id: r.verdict for r in rows}["roi"] == HELPS
-        assert any(c.open_requests for c in cells)
-    finally:
-        runtime.close()
+    runtime = any_db_baton
+    with runtime.session() as session:
+        add_world(session)
+        rows = analytics.influence(runtime, session, stage="consideration")
+        cells = analytics.gaps(runtime, session)
+    assert {r.asset_id: r.verdict for r in rows}["roi"] == HELPS
+    assert any(c.open_requests for c in cells)
 
 
 def test_evaluate_policy_with_a_custom_target_needs_no_model(baton, untrained):

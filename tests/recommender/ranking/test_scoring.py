@@ -1,4 +1,4 @@
-"""The scoring function, MMR diversity, eligibility and reasons, on small arrays."""
+"""The scoring function, MMR diversity and eligibility, on small arrays."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import pytest
 
 from recommender.content.library_arrays import LibraryArrays
 from recommender.errors import ValidationError
-from recommender.ranking.reasons import reasons_for
 from recommender.ranking.scoring import (
     DealContext,
     RankingWeights,
@@ -17,24 +16,12 @@ from recommender.ranking.scoring import (
     rank,
     score_assets,
 )
-
-STAGES = ("awareness", "consideration", "decision")
-
-
-def unit(*rows):
-    a = np.asarray(rows, dtype=np.float32)
-    return a / np.linalg.norm(a, axis=1, keepdims=True)
-
-
-def make(vectors=None, stages=None, types=None, **kw):
-    n = len(stages)
-    vectors = unit(*np.eye(max(n, 2))[:n]) if vectors is None else vectors
-    return LibraryArrays([f"a{i}" for i in range(n)], vectors, stages, types or ["faq"] * n, **kw)
+from tests.recommender.ranking.arrays import STAGES, small_library, unit
 
 
 def test_stage_fit_same_adjacent_other_and_confidence():
-    c = make(stages=["decision", "consideration", "awareness", "decision"],
-             stage_confidence=[1.0, 1.0, 1.0, 0.5])
+    c = small_library(stages=["decision", "consideration", "awareness", "decision"],
+                      stage_confidence=[1.0, 1.0, 1.0, 0.5])
     deal = DealContext("decision", STAGES)
     b = score_assets(c, deal, np.zeros(4))
     w = RankingWeights()
@@ -45,8 +32,8 @@ def test_stage_fit_same_adjacent_other_and_confidence():
 def test_semantic_match_is_the_best_passage_cosine():
     vectors = unit([1, 0, 0], [0, 1, 0])
     passages = unit([0, 0, 1], [0.9, 0.1, 0], [0, 1, 0])
-    c = make(vectors, ["decision", "decision"], passage_vectors=passages,
-             passage_asset=[0, 0, 1], passage_texts=["p0", "p1", "p2"])
+    c = small_library(vectors, ["decision", "decision"], passage_vectors=passages,
+                      passage_asset=[0, 0, 1], passage_texts=["p0", "p1", "p2"])
     query = unit([1, 0, 0])[0]
     sem = c.semantic(query)
     assert sem[0] == pytest.approx(float(passages[1] @ query))
@@ -57,21 +44,21 @@ def test_semantic_match_is_the_best_passage_cosine():
 def test_passages_given_out_of_order_are_grouped_by_asset():
     vectors = unit([1, 0], [0, 1])
     passages = unit([0, 1], [1, 0], [1, 1])
-    c = make(vectors, ["decision"] * 2, passage_vectors=passages, passage_asset=[1, 0, 1],
-             passage_texts=["b0", "a0", "b1"])
+    c = small_library(vectors, ["decision"] * 2, passage_vectors=passages, passage_asset=[1, 0, 1],
+                      passage_texts=["b0", "a0", "b1"])
     q = unit([1, 0])[0]
     assert c.best_passage(0, q)[0] == "a0"
     assert c.best_passage(1, q)[0] == "b1"
 
 
 def test_tag_match_listed_generic_and_other():
-    c = make(stages=["decision"] * 3, personas=[["CFO"], [], ["security"]])
+    c = small_library(stages=["decision"] * 3, personas=[["CFO"], [], ["security"]])
     b = score_assets(c, DealContext("decision", STAGES, persona="cfo"), np.zeros(3))
     assert b.tags.tolist() == [1.0, 0.5, 0.0]
 
 
 def test_effect_and_shared_demotion_move_scores_by_their_weights():
-    c = make(stages=["decision"] * 2)
+    c = small_library(stages=["decision"] * 2)
     w = RankingWeights(effect=4.0, shared=1.5)
     deal = DealContext("decision", STAGES, shared_on={"a1": date(2026, 10, 3)})
     b = score_assets(c, deal, np.array([0.1, 0.0]), w)
@@ -80,7 +67,7 @@ def test_effect_and_shared_demotion_move_scores_by_their_weights():
 
 
 def test_rank_excludes_unrecommendable_and_filtered_assets():
-    c = make(stages=["decision"] * 4, recommendable=[True, False, True, True])
+    c = small_library(stages=["decision"] * 4, recommendable=[True, False, True, True])
     ids, scores, _ = rank(c, DealContext("decision", STAGES), 4, np.array([0.3, 0.5, 0, 0.1]),
                           eligible=np.array([True, True, False, True]))
     assert ids.tolist() == ["a0", "a3"]
@@ -92,7 +79,7 @@ def test_mmr_avoids_near_duplicates_and_caps_each_type():
     base = np.array([1.0, 0.0, 0.0])
     dup = [base + 0.01 * np.array([0, i, 0]) for i in range(5)]
     vectors = unit(*dup, [0, 1, 0], [0, 0, 1])
-    c = make(vectors, ["decision"] * 7, ["case_study"] * 5 + ["datasheet", "faq"])
+    c = small_library(vectors, ["decision"] * 7, ["case_study"] * 5 + ["datasheet", "faq"])
     effect = np.array([0.1, 0.099, 0.098, 0.097, 0.096, 0.0, 0.0])
     ids, _, _ = rank(c, DealContext("decision", STAGES), 4, effect)
     types = [c.types[c.position[i]] for i in ids]
@@ -118,28 +105,8 @@ def test_mmr_batched_rows_match_single_rows():
         assert batch[row].tolist() == mmr_select(scores[row], v @ v.T, types, 4).tolist()
 
 
-def test_reasons_are_built_from_the_components():
-    c = make(stages=["decision", "consideration"], stage_confidence=[1.0, 0.72],
-             industries=[["logistics"], []])
-    deal = DealContext("decision", STAGES, industry="logistics",
-                       shared_on={"a0": date(2026, 10, 3)})
-    b = score_assets(c, deal, np.zeros(2))
-    r0 = reasons_for(c, deal, 0, b, 0.12, 0.05 / 1.0 * 0.9746, rules_fired=["vip"],
-                     passage="Customer raised a pricing objection about terms", passage_score=0.5)
-    assert r0[0] == "rule: vip"
-    assert "fits the decision stage" in r0
-    assert "matches the deal notes: 'Customer raised a pricing objection about terms'" in r0
-    assert "made for logistics" in r0
-    assert "won deals in logistics at this stage used it: +12 pts chance to advance " \
-           "(90% CI +4 to +20)" in r0
-    assert "already shared on 2026-10-03" in r0
-    r1 = reasons_for(c, deal, 1, b, 0.0, 0.05)
-    assert any("auto-tagged, 72% confident" in r for r in r1)
-    assert "new asset: being explored" in r1
-
-
 def test_bad_shapes_and_stages_are_clear_errors():
-    c = make(stages=["decision"] * 2)
+    c = small_library(stages=["decision"] * 2)
     with pytest.raises(ValidationError, match="effect has shape"):
         score_assets(c, DealContext("decision", STAGES), np.zeros(3))
     with pytest.raises(ValidationError, match="buying stage 'closing'"):
@@ -148,25 +115,3 @@ def test_bad_shapes_and_stages_are_clear_errors():
         rank(c, DealContext("decision", STAGES), 0, np.zeros(2))
     with pytest.raises(ValidationError, match="vectors must have shape"):
         LibraryArrays(["a"], np.zeros((2, 3)), ["decision"], ["faq"])
-
-
-def test_effect_reason_wording_follows_the_interval():
-    c = make(stages=["decision"])
-    deal = DealContext("decision", STAGES)
-    b = score_assets(c, deal, np.zeros(1))
-    hurt = reasons_for(c, deal, 0, b, -0.10, 0.02)
-    worse = "deals that used it at this stage did worse: \u221210 pts"
-    assert any(r.startswith(worse) for r in hurt)
-    flat = reasons_for(c, deal, 0, b, 0.01, 0.02)
-    assert any(r.startswith("no clear effect at this stage yet") for r in flat)
-    explored = reasons_for(c, deal, 0, b, 0.0, 0.05, explored=True)
-    assert "new asset: being explored" in explored
-    assert any(r.startswith("exploration pick") for r in explored)
-
-
-def test_no_effect_reason_before_any_model_is_trained():
-    c = make(stages=["decision"])
-    deal = DealContext("decision", STAGES)
-    b = score_assets(c, deal, np.zeros(1))
-    reasons = reasons_for(c, deal, 0, b, 0.0, 0.05, learned=False)
-    assert reasons == ["fits the decision stage"]

@@ -8,9 +8,7 @@ import re
 from sqlalchemy import select
 
 from models import ContentRequest
-from tests.support.ui import data, post_form, sign_in, users
-
-__all__ = ["data", "users"]
+from tests.support.ui import post_form, sign_in
 
 
 def test_influence_page_has_a_forest_plot_and_table_with_verdicts(client, data):

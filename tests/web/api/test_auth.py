@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.api import bearer, make_keys, seed
+from tests.support.api import bearer
 
 ANON, REP, MKT, ADMIN, REVOKED = "anonymous", "rep", "marketer", "admin", "revoked"
 EVENT = {"event_id": "e-auth-{who}", "opportunity_id": "opp-1", "asset_id": "pricing",
@@ -42,12 +42,6 @@ def _fill(value, who):
     if isinstance(value, dict):
         return {k: _fill(v, who) for k, v in value.items()}
     return value
-
-
-@pytest.fixture
-def keys(baton, embedder):
-    seed(baton, embedder)
-    return make_keys(baton)
 
 
 @pytest.mark.parametrize("caller", [ANON, REP, MKT, ADMIN, REVOKED])

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.ui import EMAILS, PASSWORD, csrf_from, data, post_form, sign_in, users
+from tests.support.ui import EMAILS, PASSWORD, csrf_from, post_form, sign_in
 from web.services.accounts import set_user_active
-
-__all__ = ["data", "users"]
 
 
 def test_anonymous_is_sent_to_sign_in_with_next(client, users):

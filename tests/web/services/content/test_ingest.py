@@ -19,10 +19,9 @@ from recommender.errors import (
     ValidationError,
 )
 from tests.support.library_files import make_docx, make_pdf, make_pptx
-from web.config import Settings
 from web.runtime import Baton
 from web.services.content import editing, index
-from web.services.content import ingest as library
+from web.services.content.ingest import ingest_paths, ingest_upload, reembed
 
 
 class CountingEmbedder(HashingEmbedder):
@@ -88,7 +87,7 @@ def snapshot(baton):
 
 
 def test_ingest_folder_stores_assets_passages_and_vectors(lib, folder, counting):
-    report = library.ingest_paths(lib, [folder])
+    report = ingest_paths(lib, [folder])
     assert report.ok, report.failed
     assert sorted(report.new) == ["blog-fuel", "cs-northwind", "deck", "plan", "pricing",
                                   "security-overview"]
@@ -114,20 +113,20 @@ def test_ingest_folder_stores_assets_passages_and_vectors(lib, folder, counting)
 
 
 def test_reingest_unchanged_does_no_embedding_work(lib, folder, counting):
-    library.ingest_paths(lib, [folder])
+    ingest_paths(lib, [folder])
     before, calls = snapshot(lib), counting.calls
-    report = library.ingest_paths(lib, [folder])
+    report = ingest_paths(lib, [folder])
     assert len(report.unchanged) == 6 and not (report.new or report.updated)
     assert counting.calls == calls
     assert snapshot(lib) == before
 
 
 def test_changed_file_is_reembedded_alone(lib, folder, counting):
-    library.ingest_paths(lib, [folder])
+    ingest_paths(lib, [folder])
     md(folder / "pricing.md", "# Pricing 2027\n\nStarter edition now $45 per vehicle.",
        type="pricing_sheet", stage="decision")
     texts = counting.texts
-    report = library.ingest_paths(lib, [folder])
+    report = ingest_paths(lib, [folder])
     assert report.updated == ["pricing"] and len(report.unchanged) == 5
     assert counting.texts - texts == 1  # one passage embedded, nothing else
     with lib.session() as s:
@@ -136,17 +135,17 @@ def test_changed_file_is_reembedded_alone(lib, folder, counting):
 
 
 def test_changed_sidecar_counts_as_change(lib, folder):
-    library.ingest_paths(lib, [folder])
+    ingest_paths(lib, [folder])
     (folder / "security.pdf.meta.yaml").write_text(
         "id: security-overview\ntype: security_review\nstage: consideration\n", encoding="utf-8")
-    report = library.ingest_paths(lib, [folder])
+    report = ingest_paths(lib, [folder])
     assert report.updated == ["security-overview"]
     with lib.session() as s:
         assert s.get(Asset, "security-overview").stage == "consideration"
 
 
 def test_bad_files_fail_alone_and_change_nothing_stored(lib, folder, tmp_path):
-    library.ingest_paths(lib, [folder])
+    ingest_paths(lib, [folder])
     before = snapshot(lib)
     # Break existing files in every way, and add new bad ones.
     md(folder / "pricing.md", "Body", stage="Evaluation")
@@ -163,7 +162,7 @@ def test_bad_files_fail_alone_and_change_nothing_stored(lib, folder, tmp_path):
     (folder / "big.txt").write_text("word " * 300_000, encoding="utf-8")
     md(folder / "good.md", "# A new good one\n\nFleet managers plan routes daily.")
     lib.settings.max_file_mb = 1.0
-    report = library.ingest_paths(lib, [folder, tmp_path / "missing"])
+    report = ingest_paths(lib, [folder, tmp_path / "missing"])
     reasons = {path.split("/")[-1]: reason for path, reason in report.failed}
     assert report.new == ["good"] and not report.updated
     assert "unknown stage 'Evaluation'" in reasons["pricing.md"]
@@ -188,7 +187,7 @@ def test_duplicate_ids_name_both_files_and_reject_the_later(lib, tmp_path):
     root = tmp_path / "dup"
     md(root / "a.md", "First text about routes.", id="same")
     md(root / "b.md", "Second text about fleets.", id="same")
-    report = library.ingest_paths(lib, [root])
+    report = ingest_paths(lib, [root])
     assert report.new == ["same"]
     [(path, reason)] = report.failed
     assert path.endswith("b.md") and "duplicate id 'same'" in reason and "a.md" in reason
@@ -198,40 +197,40 @@ def test_duplicate_ids_name_both_files_and_reject_the_later(lib, tmp_path):
 
 def test_duplicate_of_an_already_stored_file_is_rejected(lib, tmp_path):
     md(tmp_path / "one" / "a.md", "Original text.", id="same")
-    library.ingest_paths(lib, [tmp_path / "one"])
+    ingest_paths(lib, [tmp_path / "one"])
     md(tmp_path / "two" / "b.md", "Impostor text.", id="same")
-    report = library.ingest_paths(lib, [tmp_path / "two"])
+    report = ingest_paths(lib, [tmp_path / "two"])
     assert "duplicate id 'same'" in report.failed[0][1] and "a.md" in report.failed[0][1]
     with lib.session() as s:
         assert s.get(Asset, "same").text == "Original text."
 
 
 def test_prune_retires_assets_whose_files_are_gone(lib, folder):
-    library.ingest_paths(lib, [folder])
+    ingest_paths(lib, [folder])
     (folder / "deck.pptx").unlink()
-    assert library.ingest_paths(lib, [folder]).retired == []
-    report = library.ingest_paths(lib, [folder], prune=True)
+    assert ingest_paths(lib, [folder]).retired == []
+    report = ingest_paths(lib, [folder], prune=True)
     assert report.retired == ["deck"]
     with lib.session() as s:
         assert s.get(Asset, "deck").status == "retired"
         assert s.get(Asset, "plan").status == "active"
     (folder / "deck.pptx").write_bytes(make_pptx([("Back", "again", "")]))
-    assert library.ingest_paths(lib, [folder]).updated == ["deck"]
+    assert ingest_paths(lib, [folder]).updated == ["deck"]
     with lib.session() as s:
         assert s.get(Asset, "deck").status == "active"
 
 
 def test_model_switch_refuses_mixed_search_until_reembedded(lib, folder, settings):
-    library.ingest_paths(lib, [folder])
+    ingest_paths(lib, [folder])
     other = Baton(settings, embedder=HashingEmbedder(128))
     try:
         with other.session() as s, pytest.raises(ModelError, match="baton reembed"):
             index.search_assets(other, s, "fuel")
-        report = library.ingest_paths(other, [folder / "pricing.md"])
+        report = ingest_paths(other, [folder / "pricing.md"])
         assert report.updated == ["pricing"]  # unchanged file, other model: re-embedded
         with other.session() as s, pytest.raises(ModelError, match="5 with"):
             index.search_assets(other, s, "fuel")
-        done = library.reembed(other)
+        done = reembed(other)
         assert len(done) == 5 and "pricing" not in done
         with other.session() as s:
             assert index.search_assets(other, s, "idling fuel")[0].asset_id == "blog-fuel"
@@ -244,7 +243,7 @@ def test_model_switch_refuses_mixed_search_until_reembedded(lib, folder, setting
 
 def test_search_filters_and_exclusions(lib, folder):
     md(folder / "old.md", "Expired fuel tax guide for idling trucks.", expires="2020-01-01")
-    library.ingest_paths(lib, [folder])
+    ingest_paths(lib, [folder])
     with lib.session() as s:
         hits = index.search_assets(lib, s, "idling trucks fuel", k=3)
         assert hits[0].asset_id == "blog-fuel" and "gallon" in hits[0].passage
@@ -268,7 +267,7 @@ def test_search_filters_and_exclusions(lib, folder):
 
 
 def test_index_is_cached_until_the_library_changes(lib, folder):
-    library.ingest_paths(lib, [folder])
+    ingest_paths(lib, [folder])
     with lib.session() as s:
         first = index.get_library_index(lib, s)
         assert index.get_library_index(lib, s) is first
@@ -283,7 +282,7 @@ def test_index_is_cached_until_the_library_changes(lib, folder):
 
 
 def test_index_sees_changes_made_by_another_worker(lib, folder, settings):
-    library.ingest_paths(lib, [folder])
+    ingest_paths(lib, [folder])
     worker = Baton(settings, embedder=lib.embedder)
     try:
         with worker.session() as s:
@@ -298,7 +297,7 @@ def test_index_sees_changes_made_by_another_worker(lib, folder, settings):
 
 
 def test_review_queue_and_confirm(lib, folder):
-    library.ingest_paths(lib, [folder])
+    ingest_paths(lib, [folder])
     with lib.session() as s:
         queue = editing.review_queue(lib, s, threshold=1.01)
         ids = [item.asset_id for item in queue]
@@ -313,7 +312,7 @@ def test_review_queue_and_confirm(lib, folder):
             editing.confirm_stage(lib, s, "nope")
     # a confirmed stage survives a change of the file that gives no stage
     md(folder / "blog" / "fuel.md", "# Why idling wastes fuel\n\nNew numbers for 2027.")
-    library.ingest_paths(lib, [folder])
+    ingest_paths(lib, [folder])
     with lib.session() as s:
         asset = s.get(Asset, "blog-fuel")
         assert (asset.stage, asset.stage_source) == ("awareness", "confirmed")
@@ -332,7 +331,7 @@ def _labelled_library(root, per_stage):
 def test_classifier_takes_over_with_enough_labels(lib, tmp_path):
     _labelled_library(tmp_path / "lab", per_stage=12)
     md(tmp_path / "lab" / "unlabelled.md", "pricing contract terms proposal signature")
-    report = library.ingest_paths(lib, [tmp_path / "lab"])
+    report = ingest_paths(lib, [tmp_path / "lab"])
     assert report.tagging["n_labelled"] == 36
     assert set(report.tagging["cv_accuracy"]) == {"zero-shot", "logistic", "knn"}
     chosen = report.tagging["chosen"]
@@ -343,7 +342,7 @@ def test_classifier_takes_over_with_enough_labels(lib, tmp_path):
 
 
 def test_update_asset_validates_and_marks_given(lib, folder):
-    library.ingest_paths(lib, [folder])
+    ingest_paths(lib, [folder])
     with lib.session() as s:
         asset = editing.update_asset(lib, s, "blog-fuel", {
             "stage": "decision", "type": "FAQ", "personas": ["Fleet manager"],
@@ -362,7 +361,7 @@ def test_update_asset_validates_and_marks_given(lib, folder):
 
 def test_upload_is_stored_and_ingested(lib):
     data = make_docx("Fleet ROI worksheet", ["Savings of $1,200 per truck per year."])
-    asset_id = library.ingest_upload(lib, "../../ROI sheet.docx", data,
+    asset_id = ingest_upload(lib, "../../ROI sheet.docx", data,
                                      {"stage": "consideration", "type": "roi_calculator"})
     assert asset_id == "roi-sheet"
     stored = lib.settings.files_dir / "roi-sheet.docx"
@@ -372,24 +371,18 @@ def test_upload_is_stored_and_ingested(lib):
         assert asset.stored_file == "roi-sheet.docx" and asset.source_path is None
         assert "$1,200" in asset.text and asset.stage == "consideration"
     with pytest.raises(ConflictError):
-        library.ingest_upload(lib, "ROI sheet.docx", data, {})
+        ingest_upload(lib, "ROI sheet.docx", data, {})
     with pytest.raises(Exception, match="unsupported file type"):
-        library.ingest_upload(lib, "virus.exe", b"MZ", {})
+        ingest_upload(lib, "virus.exe", b"MZ", {})
 
 
-def test_ingest_and_search_on_any_database(any_db_url, tmp_path, folder):
-    settings = Settings(instance_path=str(tmp_path / "inst"), database_url=any_db_url,
-                        embedding_model="baton-hashing", secret_key="x")
-    runtime = Baton(settings, embedder=HashingEmbedder())
-    runtime.init_database()
-    try:
-        assert len(library.ingest_paths(runtime, [folder]).new) == 6
-        assert len(library.ingest_paths(runtime, [folder]).unchanged) == 6
-        with runtime.session() as s:
-            hits = index.search_assets(runtime, s, "SOC 2 encryption SAML", k=2)
-            assert hits[0].asset_id == "security-overview"
-    finally:
-        runtime.close()
+def test_ingest_and_search_on_any_database(any_db_baton, folder):
+    runtime = any_db_baton
+    assert len(ingest_paths(runtime, [folder]).new) == 6
+    assert len(ingest_paths(runtime, [folder]).unchanged) == 6
+    with runtime.session() as s:
+        hits = index.search_assets(runtime, s, "SOC 2 encryption SAML", k=2)
+        assert hits[0].asset_id == "security-overview"
 
 
 @pytest.mark.real_model
@@ -406,7 +399,7 @@ def test_real_model_finds_the_right_asset_by_meaning(tmp_path, settings):
     runtime = Baton(settings)  # loads the packaged MiniLM weights, offline
     try:
         runtime.init_database()
-        report = library.ingest_paths(runtime, [root])
+        report = ingest_paths(runtime, [root])
         assert len(report.new) == 3
         with runtime.session() as s:
             assert index.get_library_index(runtime, s).asset_vectors.shape == (3, 384)

@@ -106,17 +106,17 @@ def _validated(baton: Baton, changes: dict) -> dict:
 
 def archive_asset(baton: Baton, session: Session, asset_id: str) -> Asset:
     """Archive an asset: kept and searchable by marketers, never recommended."""
-    asset = get_asset(session, asset_id)
-    asset.status = "archived"
-    session.commit()
-    invalidate_library(baton)
-    return asset
+    return _set_status(baton, session, asset_id, "archived")
 
 
 def delete_asset(baton: Baton, session: Session, asset_id: str) -> Asset:
     """Retire an asset: its history stays, it leaves search and recommendations."""
+    return _set_status(baton, session, asset_id, "retired")
+
+
+def _set_status(baton: Baton, session: Session, asset_id: str, status: str) -> Asset:
     asset = get_asset(session, asset_id)
-    asset.status = "retired"
+    asset.status = status
     session.commit()
     invalidate_library(baton)
     return asset

@@ -31,7 +31,7 @@ from recommender.ranking.policy import ThompsonPolicy  # noqa: E402
 from recommender.ranking.scoring import DealContext  # noqa: E402
 from web.config import Settings  # noqa: E402
 from web.runtime import Baton  # noqa: E402
-from web.services.content.index import get_library_index  # noqa: E402
+from web.services.content.index import get_library_arrays  # noqa: E402
 from web.services.ranking.recommendations import recommend  # noqa: E402
 
 STAGES = ["awareness", "consideration", "decision"]
@@ -95,7 +95,7 @@ def measure(path: Path, dim: int, calls: int) -> dict:
             recommend(baton, session, opp, k=5)
             times.append(time.perf_counter() - start)
             cpu.append(time.process_time() - start_cpu)
-        candidates = get_library_index(baton, session)
+        candidates = get_library_arrays(baton, session)
     n = len(candidates)
     deal = DealContext("decision", STAGES, candidates.asset_vectors[0], "logistics", "cfo")
     policy = ThompsonPolicy()

@@ -35,7 +35,7 @@ from web.config import Settings  # noqa: E402
 from web.runtime import Baton  # noqa: E402
 from web.services.content.index import (  # noqa: E402
     filter_mask,
-    get_library_index,
+    get_library_arrays,
     search_assets,
 )
 
@@ -92,7 +92,7 @@ def main() -> None:
             fill(baton, n, rng)
             with baton.session() as s:
                 start, tick = time.perf_counter(), time.process_time()
-                index = get_library_index(baton, s)
+                index = get_library_arrays(baton, s)
                 build = time.perf_counter() - start
                 build_cpu = time.process_time() - tick
             queries = unit(rng, args.queries)

@@ -8,7 +8,7 @@ from threadpoolctl import threadpool_limits
 
 from web import create_app
 from web.cli.context import get_baton
-from web.services.content.index import get_library_index
+from web.services.content.index import get_library_arrays
 from web.services.demo import build_demo
 from web.services.learning.training import current_model
 
@@ -25,7 +25,7 @@ def warm_up(app) -> None:
     baton = app.extensions["baton"]
     try:
         with baton.sessions() as session:
-            get_library_index(baton, session)
+            get_library_arrays(baton, session)
         current_model(baton)
     except Exception as exc:  # the first request will retry and report properly
         app.logger.warning("warm-up skipped: %s", exc)

@@ -149,7 +149,7 @@ def invalidate_library(baton: Baton) -> None:
         _WRITES[key] = _WRITES.get(key, 0) + 1
 
 
-def get_library_index(baton: Baton, session: Session) -> LibraryArrays:
+def get_library_arrays(baton: Baton, session: Session) -> LibraryArrays:
     """Return the cached library arrays, rebuilt when the library or the model changed."""
     cached: _Cached | None = baton.cache.get(_CACHE)
     now = time.monotonic()
@@ -202,7 +202,7 @@ def search_assets(baton: Baton, session: Session, query: str, k: int = 10,
         raise ValidationError("search query is empty")
     if int(k) < 1:
         raise ValidationError(f"k must be at least 1, not {k}")
-    library = get_library_index(baton, session)
+    library = get_library_arrays(baton, session)
     mask = filter_mask(baton, library, stage, type, persona, industry, include_unrecommendable)
     if len(library) == 0 or not mask.any():
         return []

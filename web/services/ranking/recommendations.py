@@ -37,7 +37,7 @@ from recommender.ranking.priors import EffectModel, NeutralEffects
 from recommender.ranking.rules import RuleEffects, RuleSpec, apply_rules
 from recommender.ranking.scoring import DealContext
 from web.runtime import Baton
-from web.services.content.index import get_library_index
+from web.services.content.index import get_library_arrays
 from web.services.learning.training import current_model
 from web.services.ranking.rules import rule_spec
 
@@ -228,7 +228,7 @@ def recommend(baton: Baton, session: Session, opportunity_id: str, k: int = 5, u
     if opp is None:
         raise NotFoundError(f"unknown opportunity {opportunity_id!r}")
     buying_stage, note = _buying_stage(baton, session, opp)
-    library = get_library_index(baton, session)
+    library = get_library_arrays(baton, session)
     deal = _deal_context(baton, session, opp, buying_stage, library)
     model = _effect_model(baton)
     # The segments effects are learned for (see recommender.learning.effects); more keys would

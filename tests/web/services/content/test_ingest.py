@@ -269,14 +269,14 @@ def test_search_filters_and_exclusions(lib, folder):
 def test_index_is_cached_until_the_library_changes(lib, folder):
     ingest_paths(lib, [folder])
     with lib.session() as s:
-        first = index.get_library_index(lib, s)
-        assert index.get_library_index(lib, s) is first
+        first = index.get_library_arrays(lib, s)
+        assert index.get_library_arrays(lib, s) is first
         assert first.asset_vectors.shape == (6, 256)
         assert first.passage_vectors.shape[0] == len(first.passage_texts) == \
             first.passage_asset.shape[0]
         assert first.recommendable.all()
         editing.update_asset(lib, s, "deck", {"expires": date.today() - timedelta(days=1)})
-        second = index.get_library_index(lib, s)
+        second = index.get_library_arrays(lib, s)
     assert second is not first
     assert not second.recommendable[second.position["deck"]]
 
@@ -286,11 +286,11 @@ def test_index_sees_changes_made_by_another_worker(lib, folder, settings):
     worker = Baton(settings, embedder=lib.embedder)
     try:
         with worker.session() as s:
-            first = index.get_library_index(worker, s)
+            first = index.get_library_arrays(worker, s)
         with lib.session() as s:
             editing.delete_asset(lib, s, "plan")
         with worker.session() as s:
-            assert "plan" not in index.get_library_index(worker, s).asset_ids
+            assert "plan" not in index.get_library_arrays(worker, s).asset_ids
             assert "plan" in first.asset_ids
     finally:
         worker.close()
@@ -402,7 +402,7 @@ def test_real_model_finds_the_right_asset_by_meaning(tmp_path, settings):
         report = ingest_paths(runtime, [root])
         assert len(report.new) == 3
         with runtime.session() as s:
-            assert index.get_library_index(runtime, s).asset_vectors.shape == (3, 384)
+            assert index.get_library_arrays(runtime, s).asset_vectors.shape == (3, 384)
             queries = {"is our information safe from hackers": "security",
                        "how much will this cost us": "pricing",
                        "staff leaving the company": "drivers"}

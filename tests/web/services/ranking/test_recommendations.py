@@ -242,24 +242,24 @@ def test_library_writes_through_a_service_are_seen_at_once_others_within_refresh
     try:
         with library.session() as session, other.session() as other_session:
             add_opportunity(session)
-            first = index.get_library_index(library, session)
-            theirs = index.get_library_index(other, other_session)
+            first = index.get_library_arrays(library, session)
+            theirs = index.get_library_arrays(other, other_session)
             assert first.recommendable[first.position["pricing"]]
             editing.archive_asset(library, session, "pricing")
             for runtime, s in ((library, session), (other, other_session)):
-                arrays = index.get_library_index(runtime, s)
+                arrays = index.get_library_arrays(runtime, s)
                 assert arrays is not first and arrays is not theirs
                 assert not arrays.recommendable[arrays.position["pricing"]]
             items = recommend(library, session, "opp-1", k=8, mode="explain").items
             assert "pricing" not in [i.asset_id for i in items]
 
             monkeypatch.setattr(index, "REFRESH_SECONDS", 3600.0)
-            cached = index.get_library_index(library, session)
+            cached = index.get_library_arrays(library, session)
             session.execute(update(Asset).where(Asset.id == "roi").values(status="archived"))
             session.commit()  # not through a service: the cache holds until the next check
-            assert index.get_library_index(library, session) is cached
+            assert index.get_library_arrays(library, session) is cached
             monkeypatch.setattr(index, "REFRESH_SECONDS", 0.0)
-            arrays = index.get_library_index(library, session)
+            arrays = index.get_library_arrays(library, session)
             assert arrays is not cached and not arrays.recommendable[arrays.position["roi"]]
     finally:
         other.close()
